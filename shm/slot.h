@@ -1,0 +1,35 @@
+/*
+ * slot.h: seqlock access to a slot's changing fields.  A writer brackets its
+ * stores with os_slot_write_begin/end; a reader copies a slot with
+ * os_slot_snapshot, which never waits on a writer and never writes.
+ */
+#ifndef ONESHOT_SHM_SLOT_H
+#define ONESHOT_SHM_SLOT_H
+
+#include "table.h"
+
+/* A private, consistent copy of one slot. */
+struct os_slot_view {
+	uint32_t id, state, reason, attempt;
+	int32_t worker_pid, task_pid, exit_code, term_signal;
+	int64_t start_real_ns, end_real_ns, start_mono_ns, end_mono_ns, output_mono_ns;
+	uint64_t output_bytes;
+	char message[OS_MESSAGE_MAX];
+};
+
+/* Open a write section; a section left open by a dead writer is taken over. */
+void os_slot_write_begin(struct os_slot *s);
+/* Close the write section opened by os_slot_write_begin. */
+void os_slot_write_end(struct os_slot *s);
+
+/* Set the slot's message (inside a write section); cut to fit, NUL-terminated. */
+void os_slot_set_message(struct os_slot *s, const char *text);
+
+/*
+ * Copy slot S into OUT.  Retries while a writer is inside its section and
+ * gives up after a bounded number of tries with -EAGAIN (a writer died
+ * mid-section or is stopped there).  Returns 0 on a consistent copy.
+ */
+int os_slot_snapshot(const struct os_slot *s, struct os_slot_view *out);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * state.c: the transition table and the one function that writes a state
+ * word.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "util.h"
+
+static void append_event(struct os_table *t, uint32_t id, enum os_event event,
+			 uint32_t from, uint32_t to, uint32_t reason);
+
+#define NO (-1)
+
+/* next_state[event][from]: the only place transitions are defined. */
+static const signed char next_state[OS_EVENT_COUNT][OS_STATE_COUNT] = {
+	/*                   CREATED     RUNNING         IDLE            INTERR COMPL FAILED */
+	[OS_EV_START]           = { OS_RUNNING, NO,             NO,             NO, NO, NO },
+	[OS_EV_DETECT_SILENCE]  = { NO,         OS_IDLE,        NO,             NO, NO, NO },
+	[OS_EV_DETECT_ACTIVITY] = { NO,         NO,             OS_RUNNING,     NO, NO, NO },
+	[OS_EV_INTERRUPT]       = { NO,         OS_INTERRUPTED, OS_INTERRUPTED, NO, NO, NO },
+	[OS_EV_FINISH]          = { NO,         OS_COMPLETED,   OS_COMPLETED,   NO, NO, NO },
+	[OS_EV_FAIL]            = { OS_FAILED,  OS_FAILED,      OS_FAILED,      NO, NO, NO },
+};
+
+static const char *const state_names[OS_STATE_COUNT] = {
+	"CREATED", "RUNNING", "IDLE", "INTERRUPTED", "COMPLETED", "FAILED",
+};
+
+static const char *const event_names[OS_EVENT_COUNT] = {
+	"start", "detect_silence", "detect_activity", "interrupt", "finish", "fail",
+};
+
+static const char *const reason_names[OS_REASON_COUNT] = {
+	NULL, "timeout", "idle-timeout", "shutdown", "signal",
+	"supervisor-lost", "worker-lost", "setup",
+};
+
+int os_state_next(uint32_t from, enum os_event event)
+{
+	if (from >= OS_STATE_COUNT || (unsigned)event >= OS_EVENT_COUNT)
+		return NO;
+	return next_state[event][from];
+}
+
+int os_state_is_terminal(uint32_t state)
+{
+	return state == OS_INTERRUPTED || state == OS_COMPLETED || state == OS_FAILED;
+}
+
+const char *os_state_name(uint32_t state)
+{
+	return state < OS_STATE_COUNT ? state_names[state] : "?";
+}
+
+int os_state_parse(const char *name)
+{
+	for (int i = 0; i < OS_STATE_COUNT; i++)
+		if (strcasecmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *os_event_name(enum os_event event)
+{
+	return (unsigned)event < OS_EVENT_COUNT ? event_names[event] : "?";
+}
+
+const char *os_reason_name(uint32_t reason)
+{
+	return reason < OS_REASON_COUNT ? reason_names[reason] : "unknown";
+}
+
+int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event event,
+		       uint32_t reason, uint32_t *from)
+{
+	uint32_t cur = atomic_load_explicit(&s->state, memory_order_acquire);
+	int next;
+
+	do {
+		next = os_state_next(cur, event);
+		if (next < 0) {
+			if (from)
+				*from = cur;
+			return -EPERM;
+		}
+	} while (!atomic_compare_exchange_weak_explicit(&s->state, &cur, (uint32_t)next,
+							memory_order_acq_rel,
+							memory_order_acquire));
+	if (from)
+		*from = cur;
+	atomic_fetch_sub_explicit(&t->hdr->counts[cur], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->hdr->counts[next], 1, memory_order_relaxed);
+	if (reason != OS_REASON_NONE)
+		atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
+	if (t->events_fd >= 0)
+		append_event(t, s->id, event, cur, (uint32_t)next, reason);
+	return 0;
+}
+
+size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,
+		       uint32_t id, enum os_event event, uint32_t from, uint32_t to,
+		       uint32_t reason)
+{
+	char stamp[40], why[32] = "null";
+	int n;
+
+	os_format_iso8601(stamp, sizeof(stamp), real_ns);
+	if (reason != OS_REASON_NONE)
+		snprintf(why, sizeof(why), "\"%s\"", os_reason_name(reason));
+	/* Run names are [A-Za-z0-9._-] only, so they need no escaping. */
+	n = snprintf(buf, len,
+		     "{\"time\":\"%s\",\"run\":\"%s\",\"task\":%u,"
+		     "\"event\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":%s}\n",
+		     stamp, run, id, os_event_name(event), os_state_name(from),
+		     os_state_name(to), why);
+	return (n > 0 && (size_t)n < len) ? (size_t)n : 0;
+}
+
+/* One write(2) per line on an O_APPEND file: lines from many writers never
+ * interleave.  The log is a convenience; the table stays the truth, so a
+ * failed append is not an error of the transition. */
+static void append_event(struct os_table *t, uint32_t id, enum os_event event,
+			 uint32_t from, uint32_t to, uint32_t reason)
+{
+	char line[320];
+	size_t n = os_event_format(line, sizeof(line), os_now_real_ns(), t->hdr->name,
+				   id, event, from, to, reason);
+
+	if (n && write(t->events_fd, line, n) < 0)
+		t->events_fd_errors++;
+}

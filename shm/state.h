@@ -1,0 +1,57 @@
+/*
+ * state.h: the task state machine.  Every change of a slot's state word goes
+ * through os_slot_transition(): one compare-and-swap against one table of
+ * allowed transitions, so racing writers get exactly one winner.
+ */
+#ifndef ONESHOT_SHM_STATE_H
+#define ONESHOT_SHM_STATE_H
+
+#include "table.h"
+
+enum os_event {
+	OS_EV_START = 0,           /* CREATED -> RUNNING */
+	OS_EV_DETECT_SILENCE = 1,  /* RUNNING -> IDLE */
+	OS_EV_DETECT_ACTIVITY = 2, /* IDLE -> RUNNING */
+	OS_EV_INTERRUPT = 3,       /* RUNNING, IDLE -> INTERRUPTED */
+	OS_EV_FINISH = 4,          /* RUNNING, IDLE -> COMPLETED */
+	OS_EV_FAIL = 5,            /* CREATED, RUNNING, IDLE -> FAILED */
+	OS_EVENT_COUNT = 6
+};
+
+/* The state EVENT leads to from FROM, or -1 when the table refuses it. */
+int os_state_next(uint32_t from, enum os_event event);
+
+/* 1 for COMPLETED, FAILED and INTERRUPTED. */
+int os_state_is_terminal(uint32_t state);
+
+/* Upper-case name ("RUNNING"), or "?" for a value out of range. */
+const char *os_state_name(uint32_t state);
+
+/* Parse a state name, any case; -1 if unknown. */
+int os_state_parse(const char *name);
+
+/* Lower-case event name ("detect_silence"). */
+const char *os_event_name(enum os_event event);
+
+/* Word for a reason ("idle-timeout"), or NULL for OS_REASON_NONE. */
+const char *os_reason_name(uint32_t reason);
+
+/*
+ * Apply EVENT to slot S of table T with one compare-and-swap, move the
+ * header's per-state counters, store REASON (unless OS_REASON_NONE) and
+ * append one line to T's event log when it has one.  Call it inside the
+ * caller's write section of S.  Returns 0, or -EPERM when the transition is
+ * refused (nothing is changed); *from (if not NULL) gets the state seen.
+ */
+int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event event,
+		       uint32_t reason, uint32_t *from);
+
+/*
+ * Format the event line for a transition of task ID (JSON, newline-ended)
+ * into BUF; returns its length, or 0 if it does not fit.
+ */
+size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,
+		       uint32_t id, enum os_event event, uint32_t from, uint32_t to,
+		       uint32_t reason);
+
+#endif

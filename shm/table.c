@@ -1,0 +1,278 @@
+/*
+ * table.c: creating, locking, mapping and opening run tables.
+ *
+ * The run's liveness is an open-file-description lock on the table object
+ * itself, held by the supervisor (and inherited by its workers) for the run's
+ * lifetime.  A new run locks the object before it touches it, so a dead run's
+ * table is replaced in place and a live one is never disturbed; readers test
+ * the lock with F_OFD_GETLK, which takes nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "state.h"
+#include "table.h"
+#include "util.h"
+
+static int ofd_lock(int fd, short type, int cmd, struct flock *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	return fcntl(fd, cmd, fl) < 0 ? -errno : 0;
+}
+
+/* Owner, mode and type that a table object must have; -EPERM otherwise. */
+static int check_object(int fd, uid_t uid)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_uid != uid || (st.st_mode & 07777) != 0600)
+		return -EPERM;
+	return 0;
+}
+
+/* Open (creating if needed) and lock the object for a new run. */
+static int open_for_run(const char *objname, uid_t uid)
+{
+	int fd = shm_open(objname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	struct flock fl;
+	int err;
+
+	if (fd >= 0) {
+		/* umask may have cleared bits: the mode is part of the contract. */
+		if (fchmod(fd, 0600) < 0)
+			goto fail_errno;
+	} else if (errno == EEXIST) {
+		fd = shm_open(objname, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	} else {
+		return -errno;
+	}
+	err = check_object(fd, uid);
+	if (err)
+		goto fail;
+	err = ofd_lock(fd, F_WRLCK, F_OFD_SETLK, &fl);
+	if (err == -EAGAIN || err == -EACCES)
+		err = -EBUSY;
+	if (err)
+		goto fail;
+	return fd;
+fail_errno:
+	err = -errno;
+fail:
+	close(fd);
+	return err;
+}
+
+static uint64_t strings_needed(const struct os_table_spec *spec)
+{
+	uint64_t total = strlen(spec->logdir) + 1;
+
+	for (uint32_t i = 0; i < spec->slot_count; i++)
+		total += (uint64_t)spec->cmd_lens[i] + 1;
+	return total;
+}
+
+static void fill_header(struct os_header *h, const struct os_table_spec *spec,
+			size_t size, uint64_t strings_size)
+{
+	h->version = OS_TABLE_VERSION;
+	h->header_size = OS_HEADER_SIZE;
+	h->slot_size = OS_SLOT_SIZE;
+	h->slot_count = spec->slot_count;
+	h->cap = spec->cap;
+	h->supervisor_pid = (int32_t)getpid();
+	h->owner_uid = (uint32_t)geteuid();
+	h->start_real_ns = os_now_real_ns();
+	h->start_mono_ns = os_now_mono_ns();
+	h->table_size = size;
+	h->strings_off = OS_HEADER_SIZE + (uint64_t)spec->slot_count * OS_SLOT_SIZE;
+	h->strings_size = strings_size;
+	h->idle_after_ms = spec->idle_after_ms;
+	h->idle_timeout_ms = spec->idle_timeout_ms;
+	h->timeout_ms = spec->timeout_ms;
+	h->grace_ms = spec->grace_ms;
+	atomic_store(&h->exit_status, -1);
+	atomic_store(&h->counts[OS_CREATED], spec->slot_count);
+	memcpy(h->name, spec->name, strlen(spec->name) + 1);
+}
+
+/* Copy the commands and log directory into the string area. */
+static void fill_strings(struct os_table *t, const struct os_table_spec *spec)
+{
+	char *base = (char *)t->hdr;
+	uint64_t off = t->hdr->strings_off;
+	size_t dirlen = strlen(spec->logdir);
+
+	t->hdr->logdir_off = off;
+	t->hdr->logdir_len = (uint32_t)dirlen;
+	memcpy(base + off, spec->logdir, dirlen + 1);
+	off += dirlen + 1;
+	for (uint32_t i = 0; i < spec->slot_count; i++) {
+		struct os_slot *s = os_table_slot(t, i);
+
+		s->id = i + 1;
+		s->cmd_off = off;
+		s->cmd_len = spec->cmd_lens[i];
+		s->exit_code = -1;
+		memcpy(base + off, spec->cmds[i], spec->cmd_lens[i]);
+		base[off + spec->cmd_lens[i]] = '\0';
+		off += (uint64_t)spec->cmd_lens[i] + 1;
+	}
+}
+
+int os_table_create(const struct os_table_spec *spec, struct os_table *out)
+{
+	char objname[96];
+	uint64_t strings_size = strings_needed(spec);
+	size_t size = os_table_size_for(spec->slot_count, strings_size);
+	void *base;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	out->events_fd = -1;
+	if (os_run_name_check(spec->name) || spec->slot_count == 0 ||
+	    spec->cap == 0 || spec->cap > OS_CAP_MAX || size == 0)
+		return -EINVAL;
+	err = os_table_object_name(objname, sizeof(objname), geteuid(), spec->name);
+	if (err)
+		return err;
+	fd = open_for_run(objname, geteuid());
+	if (fd < 0)
+		return fd;
+	/* Truncating to zero first discards the dead run's contents, so readers
+	 * still mapping it see a table that is invalid, never a mix. */
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)size) < 0)
+		goto fail_errno;
+	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		goto fail_errno;
+	out->hdr = base;
+	out->slots = (struct os_slot *)((char *)base + OS_HEADER_SIZE);
+	out->size = size;
+	out->fd = fd;
+	out->writable = 1;
+	fill_header(out->hdr, spec, size, strings_size);
+	fill_strings(out, spec);
+	if (sem_init(&out->hdr->cap_tokens.sem, 1, spec->cap) < 0)
+		goto fail_unmap;
+	atomic_store_explicit(&out->hdr->run_state, OS_RUN_ACTIVE, memory_order_relaxed);
+	atomic_store_explicit(&out->hdr->magic, OS_TABLE_MAGIC, memory_order_release);
+	return 0;
+fail_unmap:
+	err = -errno;
+	munmap(base, size);
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	out->events_fd = -1;
+	close(fd);
+	return err;
+fail_errno:
+	err = -errno;
+	close(fd);
+	out->fd = -1;
+	return err;
+}
+
+int os_table_open(uid_t uid, const char *name, struct os_table *out, const char **why)
+{
+	char objname[96];
+	struct stat st;
+	void *base;
+	int fd, err;
+
+	memset(out, 0, sizeof(*out));
+	out->fd = -1;
+	out->events_fd = -1;
+	*why = NULL;
+	if (os_run_name_check(name))
+		return -EINVAL;
+	err = os_table_object_name(objname, sizeof(objname), uid, name);
+	if (err)
+		return err;
+	fd = shm_open(objname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = check_object(fd, uid);
+	if (err || fstat(fd, &st) < 0) {
+		err = err ? err : -errno;
+		*why = "wrong owner, mode or file type";
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < OS_HEADER_SIZE || (uint64_t)st.st_size > SIZE_MAX) {
+		*why = "truncated: smaller than a header";
+		err = -EPROTO;
+		goto fail;
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	out->hdr = base;
+	out->slots = (struct os_slot *)((char *)base + OS_HEADER_SIZE);
+	out->size = (size_t)st.st_size;
+	out->fd = fd;
+	*why = os_table_validate(base, out->size);
+	if (*why) {
+		os_table_close(out);
+		return -EPROTO;
+	}
+	return 0;
+fail:
+	close(fd);
+	return err;
+}
+
+void os_table_close(struct os_table *t)
+{
+	if (t->hdr)
+		munmap(t->hdr, t->size);
+	if (t->fd >= 0)
+		close(t->fd);
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->events_fd = -1;
+}
+
+int os_table_is_live(const struct os_table *t)
+{
+	struct flock fl;
+	int err = ofd_lock(t->fd, F_WRLCK, F_OFD_GETLK, &fl);
+
+	if (err)
+		return err;
+	return fl.l_type != F_UNLCK;
+}
+
+const char *os_slot_command(const struct os_table *t, const struct os_slot *s, uint32_t *len)
+{
+	const struct os_header *h = t->hdr;
+	uint64_t off = s->cmd_off, n = s->cmd_len;
+
+	if (n > OS_CMD_MAX || off < h->strings_off || off > t->size || n + 1 > t->size - off)
+		return NULL;
+	*len = (uint32_t)n;
+	return (const char *)h + off;
+}
+
+const char *os_table_logdir(const struct os_table *t)
+{
+	const struct os_header *h = t->hdr;
+	uint64_t off = h->logdir_off, n = h->logdir_len;
+
+	if (off < h->strings_off || off > t->size || n + 1 > t->size - off ||
+	    ((const char *)h)[off + n] != '\0')
+		return NULL;
+	return (const char *)h + off;
+}

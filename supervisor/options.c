@@ -1,0 +1,200 @@
+/*
+ * options.c: parsing and checking oneshotd-supervise's options.  Every value
+ * is checked here, before anything is created or started.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "table.h"
+#include "util.h"
+
+enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "log-dir", required_argument, NULL, 'L' },
+	{ "idle-after", required_argument, NULL, OPT_IDLE_AFTER },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "crlf", no_argument, NULL, OPT_CRLF },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: oneshotd-supervise [OPTIONS] [TASKFILE]\n"
+	       "Run every line of TASKFILE (or standard input) as /bin/sh -c LINE, each on its\n"
+	       "own pseudo-terminal, at most N at once, with states in a shared-memory table.\n\n"
+	       "  -j, --jobs N           run at most N tasks at once (1-4096; default: CPUs)\n"
+	       "  -n, --name NAME        run name (default: default)\n"
+	       "  -L, --log-dir DIR      transcripts, joblog, summary (default: see man page)\n"
+	       "      --idle-after SEC   silence before a task counts as IDLE (default 30)\n"
+	       "      --idle-timeout SEC interrupt a task silent this long (default off)\n"
+	       "      --timeout SEC      interrupt a task running this long (default off)\n"
+	       "      --grace SEC        SIGTERM to SIGKILL delay on interrupt (default 5)\n"
+	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
+	       "  -d, --detach           return once the run is set up; run in the background\n"
+	       "  -h, --help             show this help\n"
+	       "      --version          show the version\n\n"
+	       "Exit status: 0 all tasks completed, 1 some task failed or was interrupted,\n"
+	       "2 usage or input error, 3 a live run has that name, 128+N stopped by signal N.\n");
+}
+
+static int bad(char *err, size_t len, const char *opt, const char *want, const char *got)
+{
+	snprintf(err, len, "%s: expected %s, got '%s'", opt, want, got);
+	return -EINVAL;
+}
+
+static int parse_secs(const char *opt, const char *arg, uint64_t min_ms, uint64_t *ms,
+		      char *err, size_t len)
+{
+	if (os_parse_seconds(arg, min_ms, OPT_SECONDS_MAX_MS, ms))
+		return bad(err, len, opt, min_ms ? "seconds > 0 (at most 4294967)"
+						 : "seconds >= 0 (at most 4294967)", arg);
+	return 0;
+}
+
+/* The default log directory: /var/log/oneshot/NAME for root, else under
+ * XDG_STATE_HOME (or ~/.local/state), as system and user services do. */
+static char *default_log_dir(const char *name)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir = NULL;
+	int n;
+
+	if (geteuid() == 0)
+		n = asprintf(&dir, "/var/log/oneshot/%s", name);
+	else if (state && state[0] == '/')
+		n = asprintf(&dir, "%s/oneshot/%s", state, name);
+	else
+		n = asprintf(&dir, "%s/.local/state/oneshot/%s", home && *home ? home : "/tmp", name);
+	return n < 0 ? NULL : dir;
+}
+
+/* An absolute form of PATH without requiring it to exist yet. */
+static char *absolute(const char *path)
+{
+	char *cwd, *abs = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		abs = NULL;
+	free(cwd);
+	return abs;
+}
+
+static int parse_one(int c, struct options *opt, char *err, size_t len)
+{
+	uint64_t v;
+
+	switch (c) {
+	case 'j':
+		if (os_parse_uint(optarg, 1, OS_CAP_MAX, &v))
+			return bad(err, len, "--jobs", "a whole number from 1 to 4096", optarg);
+		opt->jobs = (uint32_t)v;
+		return 0;
+	case 'n':
+		if (os_run_name_check(optarg))
+			return bad(err, len, "--name",
+				   "1-64 of [A-Za-z0-9._-], not starting with '.'", optarg);
+		opt->name = optarg;
+		return 0;
+	case 'L':
+		if (!*optarg)
+			return bad(err, len, "--log-dir", "a directory", optarg);
+		free(opt->log_dir);
+		opt->log_dir = absolute(optarg);
+		return opt->log_dir ? 0 : -errno;
+	case OPT_IDLE_AFTER:
+		return parse_secs("--idle-after", optarg, 1, &opt->idle_after_ms, err, len);
+	case OPT_IDLE_TIMEOUT:
+		return parse_secs("--idle-timeout", optarg, 1, &opt->idle_timeout_ms, err, len);
+	case OPT_TIMEOUT:
+		return parse_secs("--timeout", optarg, 1, &opt->timeout_ms, err, len);
+	case OPT_GRACE:
+		return parse_secs("--grace", optarg, 0, &opt->grace_ms, err, len);
+	case OPT_CRLF:
+		opt->crlf = 1;
+		return 0;
+	case 'd':
+		opt->detach = 1;
+		return 0;
+	default:
+		snprintf(err, len, "unknown option or missing value (see --help)");
+		return -EINVAL;
+	}
+}
+
+static void set_defaults(struct options *opt)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(opt, 0, sizeof(*opt));
+	opt->jobs = cpus < 1 ? 1 : cpus > (long)OS_CAP_MAX ? OS_CAP_MAX : (uint32_t)cpus;
+	opt->name = "default";
+	opt->idle_after_ms = 30000;
+	opt->grace_ms = 5000;
+	opt->taskfile = "-";
+}
+
+int options_parse(int argc, char **argv, struct options *opt, char *err, size_t len)
+{
+	int c, ret;
+
+	set_defaults(opt);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:n:L:dh", long_options, NULL)) != -1) {
+		if (c == 'h') {
+			usage();
+			return 1;
+		}
+		if (c == OPT_VERSION) {
+			printf("oneshotd-supervise (oneshot) %s\n", PACKAGE_VERSION);
+			return 1;
+		}
+		if (c == ':') {
+			snprintf(err, len, "%s: missing value", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (c == '?') {
+			snprintf(err, len, "%s: unknown option", argv[optind - 1]);
+			return -EINVAL;
+		}
+		ret = parse_one(c, opt, err, len);
+		if (ret)
+			return ret;
+	}
+	if (argc - optind > 1) {
+		snprintf(err, len, "%s: only one TASKFILE may be given", argv[optind + 1]);
+		return -EINVAL;
+	}
+	if (optind < argc)
+		opt->taskfile = argv[optind];
+	if (!opt->log_dir) {
+		opt->log_dir = default_log_dir(opt->name);
+		if (!opt->log_dir)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+void options_free(struct options *opt)
+{
+	free(opt->log_dir);
+	opt->log_dir = NULL;
+}

@@ -1,0 +1,34 @@
+/*
+ * options.h: oneshotd-supervise's command line.
+ */
+#ifndef ONESHOT_OPTIONS_H
+#define ONESHOT_OPTIONS_H
+
+#include <stdint.h>
+
+struct options {
+	uint32_t jobs;
+	const char *name;
+	char *log_dir;           /* absolute path, malloc'd */
+	uint64_t idle_after_ms;
+	uint64_t idle_timeout_ms; /* 0 = off */
+	uint64_t timeout_ms;      /* 0 = off */
+	uint64_t grace_ms;
+	int crlf;
+	int detach;
+	const char *taskfile;     /* "-" for standard input */
+};
+
+/* Longest duration option, in milliseconds (fits the table's 32 bits). */
+#define OPT_SECONDS_MAX_MS UINT64_C(4294967000)
+
+/*
+ * Parse ARGV into OPT.  On a usage error, writes a one-line message naming
+ * the option into ERR and returns -EINVAL; returns 1 when --help or
+ * --version was handled (printed on stdout), 0 otherwise.
+ */
+int options_parse(int argc, char **argv, struct options *opt, char *err, size_t errlen);
+
+void options_free(struct options *opt);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * run.c: the supervisor's single-threaded event loop.  Every input is a
+ * signal read from the signalfd (SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP)
+ * or a deadline; the loop sleeps in poll() until the next of them and never
+ * on a fixed tick.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pidindex.h"
+#include "run.h"
+#include "state.h"
+#include "util.h"
+#include "workers.h"
+
+int run_init(struct run *r)
+{
+	uint32_t n = r->opt->jobs;
+
+	r->self = getpid();
+	r->workers = calloc(n, sizeof(*r->workers));
+	r->free_refs = malloc(n * sizeof(*r->free_refs));
+	r->index = pid_index_new(n);
+	if (!r->workers || !r->free_refs || !r->index) {
+		run_free(r);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		r->free_refs[i] = n - 1 - i;
+	r->nfree = n;
+	return 0;
+}
+
+void run_free(struct run *r)
+{
+	free(r->workers);
+	free(r->free_refs);
+	pid_index_free(r->index);
+	r->workers = NULL;
+	r->free_refs = NULL;
+	r->index = NULL;
+}
+
+/* SIGTERM/SIGINT: stop admitting and interrupt everything; a second one
+ * kills everything now. */
+static void on_stop(struct run *r, int sig)
+{
+	int64_t now = os_now_mono_ns();
+
+	if (!r->stop_signal) {
+		r->stop_signal = sig;
+		atomic_store(&r->table->hdr->run_state, OS_RUN_STOPPING);
+		os_warn("%s: interrupting %u running task(s)", strsignal(sig), r->running);
+		for (uint32_t e = 0; e < r->opt->jobs; e++)
+			if (r->workers[e].pid)
+				workers_interrupt(r, &r->workers[e], OS_REASON_SHUTDOWN, now);
+		return;
+	}
+	if (!r->forced) {
+		r->forced = 1;
+		os_warn("%s again: killing every task now", strsignal(sig));
+		for (uint32_t e = 0; e < r->opt->jobs; e++)
+			if (r->workers[e].pid)
+				workers_kill(r, &r->workers[e]);
+	}
+}
+
+/* SIGUSR1: one status line, like dd. */
+static void print_status(struct run *r)
+{
+	const struct os_header *h = r->table->hdr;
+	int64_t secs = (os_now_mono_ns() - h->start_mono_ns) / 1000000000;
+
+	fprintf(stderr, "%s: %s: %u/%u done, %u running, %u idle, %u failed, %u interrupted, %llds\n",
+		os_msg_prog(), h->name,
+		atomic_load(&h->counts[OS_COMPLETED]) + atomic_load(&h->counts[OS_FAILED]) +
+		atomic_load(&h->counts[OS_INTERRUPTED]),
+		h->slot_count, atomic_load(&h->counts[OS_RUNNING]),
+		atomic_load(&h->counts[OS_IDLE]), atomic_load(&h->counts[OS_FAILED]),
+		atomic_load(&h->counts[OS_INTERRUPTED]), (long long)secs);
+}
+
+static void read_signals(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			on_stop(r, (int)si.ssi_signo);
+			break;
+		case SIGUSR1:
+			print_status(r);
+			break;
+		default:
+			break; /* SIGCHLD: reaped below; SIGHUP: nothing to reopen yet */
+		}
+	}
+}
+
+static int wait_ms(int64_t due, int64_t now)
+{
+	int64_t ms;
+
+	if (!due)
+		return -1;
+	ms = (due - now + 999999) / 1000000;
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Reap whatever is left when the last worker is gone: strays from killed
+ * workers, adopted as subreaper. */
+static void sweep_strays(struct run *r)
+{
+	for (int round = 0; round < 100; round++) {
+		workers_kill_strays(r);
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			return;
+	}
+}
+
+static int exit_status(struct run *r)
+{
+	const struct os_header *h = r->table->hdr;
+
+	if (r->stop_signal)
+		return 128 + r->stop_signal;
+	return atomic_load(&h->counts[OS_COMPLETED]) == h->slot_count ? 0 : 1;
+}
+
+int run_execute(struct run *r)
+{
+	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
+
+	workers_admit(r);
+	while (r->running > 0 || (!r->stop_signal && r->next < r->tasks->count)) {
+		int64_t now = os_now_mono_ns();
+		int64_t due = workers_deadlines(r, now);
+
+		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
+			os_die_err(1, -errno, "poll");
+		read_signals(r);
+		workers_reap(r);
+		workers_admit(r);
+	}
+	sweep_strays(r);
+	return exit_status(r);
+}

@@ -1,0 +1,46 @@
+/*
+ * run.h: the supervisor's event loop: admit tasks as cap tokens allow, reap
+ * workers, enforce timeouts, shut down on a signal.
+ */
+#ifndef ONESHOT_RUN_H
+#define ONESHOT_RUN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+#include "table.h"
+#include "tasklist.h"
+
+struct worker_ref;
+struct pid_index;
+
+struct run {
+	const struct options *opt;
+	const struct tasklist *tasks;
+	struct os_table *table;
+	int logdir_fd, joblog_fd, sigfd;
+	pid_t self;
+	struct worker_ref *workers;   /* opt->jobs entries */
+	uint32_t *free_refs, nfree;   /* stack of unused entries */
+	struct pid_index *index;      /* worker pid -> entry */
+	uint32_t running, next;       /* workers alive; next task to admit (0-based) */
+	int stop_signal;              /* the first SIGTERM/SIGINT, or 0 */
+	int forced;                   /* a second one: everything was SIGKILLed */
+	int fork_blocked;             /* fork hit a limit: retry after a reap */
+	uint32_t interrupting;        /* workers asked to interrupt, not yet reaped */
+};
+
+/*
+ * Run every task; returns the run's exit status (0, 1 or 128+signal) after
+ * every worker and stray process is reaped, the job log and summary are
+ * written and the table says DONE.  SIGFD must deliver SIGCHLD, SIGTERM,
+ * SIGINT, SIGHUP and SIGUSR1.
+ */
+int run_execute(struct run *r);
+
+/* Set up R's bookkeeping; 0 or -ENOMEM.  run_free releases it. */
+int run_init(struct run *r);
+void run_free(struct run *r);
+
+#endif

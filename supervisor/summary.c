@@ -1,0 +1,53 @@
+/*
+ * summary.c: LOGDIR/summary.json, written once at the end of the run through
+ * a temporary file and a rename, so a reader sees the old file or the whole
+ * new one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "logdir.h"
+#include "util.h"
+
+static int format_summary(char *buf, size_t len, const struct summary *s)
+{
+	char start[40], end[40], sig[16] = "null";
+
+	os_format_iso8601(start, sizeof(start), s->start_real_ns);
+	os_format_iso8601(end, sizeof(end), s->end_real_ns);
+	if (s->stop_signal)
+		snprintf(sig, sizeof(sig), "%d", s->stop_signal);
+	return snprintf(buf, len,
+			"{\n  \"name\": \"%s\",\n  \"supervisor_pid\": %d,\n"
+			"  \"started_at\": \"%s\",\n  \"ended_at\": \"%s\",\n"
+			"  \"exit_status\": %d,\n  \"stopped_by_signal\": %s,\n  \"total\": %u,\n"
+			"  \"counts\": {\"completed\": %u, \"failed\": %u, \"interrupted\": %u, "
+			"\"not_started\": %u}\n}\n",
+			s->name, s->supervisor_pid, start, end, s->exit_status, sig, s->total,
+			s->completed, s->failed, s->interrupted, s->not_started);
+}
+
+int summary_write(int dirfd, const struct summary *s)
+{
+	char buf[1024];
+	int n = format_summary(buf, sizeof(buf), s), fd, err = 0;
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EOVERFLOW;
+	fd = openat(dirfd, "summary.json.tmp",
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	errno = EIO; /* what a short write without an error amounts to */
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
+		err = -errno;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && renameat(dirfd, "summary.json.tmp", dirfd, "summary.json") < 0)
+		err = -errno;
+	if (err)
+		unlinkat(dirfd, "summary.json.tmp", 0);
+	return err;
+}

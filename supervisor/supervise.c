@@ -1,0 +1,212 @@
+/*
+ * supervise.c: main of oneshotd-supervise.  Everything that can be refused
+ * (options, the task file, the log directory, a live run of the same name)
+ * is checked before the first task starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "detach.h"
+#include "logdir.h"
+#include "options.h"
+#include "run.h"
+#include "state.h"
+#include "tasklist.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+#define EXIT_LIVE  3
+
+/* Signals arrive through a signalfd only: block them before anything forks. */
+static int take_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static void read_tasks(const char *file, struct tasklist *tasks)
+{
+	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	const char *shown = fd == 0 ? "<stdin>" : file;
+	struct tasklist_error err;
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (fd < 0)
+		os_die_err(EXIT_USAGE, -errno, "%s", shown);
+	/* The whole file is read first: a bad line anywhere starts nothing. */
+	ret = tasklist_slurp(fd, (size_t)1 << 34, &buf, &len);
+	if (ret)
+		os_die_err(EXIT_USAGE, ret, "%s", shown);
+	if (fd != 0)
+		close(fd);
+	ret = tasklist_parse(buf, len, tasks, &err);
+	if (ret == -EINVAL && err.line)
+		os_die(EXIT_USAGE, "%s:%llu: %s", shown, (unsigned long long)err.line, err.what);
+	if (ret == -EINVAL)
+		os_die(EXIT_USAGE, "%s: %s", shown, err.what);
+	if (ret)
+		os_die_err(EXIT_USAGE, ret, "%s", shown);
+}
+
+static void create_table(const struct options *opt, const struct tasklist *tasks,
+			 struct os_table *table)
+{
+	struct os_table_spec spec = {
+		.name = opt->name, .slot_count = tasks->count, .cap = opt->jobs,
+		.cmds = (const char *const *)tasks->cmds, .cmd_lens = tasks->lens,
+		.logdir = opt->log_dir, .idle_after_ms = (uint32_t)opt->idle_after_ms,
+		.idle_timeout_ms = (uint32_t)opt->idle_timeout_ms,
+		.timeout_ms = (uint32_t)opt->timeout_ms, .grace_ms = (uint32_t)opt->grace_ms,
+	};
+	struct os_table live;
+	const char *why;
+	int err = os_table_create(&spec, table);
+
+	if (err == -EBUSY) {
+		if (os_table_open(geteuid(), opt->name, &live, &why) == 0)
+			os_die(EXIT_LIVE, "run '%s' is live (supervisor pid %d); not touching it",
+			       opt->name, live.hdr->supervisor_pid);
+		os_die(EXIT_LIVE, "run '%s' is live; not touching it", opt->name);
+	}
+	if (err == -EPERM)
+		os_die(EXIT_USAGE, "/dev/shm/oneshot.%u.%s: exists with the wrong owner, mode "
+		       "or type; not using it", (unsigned)geteuid(), opt->name);
+	if (err)
+		os_die_err(EXIT_USAGE, err, "create table for run '%s'", opt->name);
+}
+
+/* Files of the run; on failure the fresh table is removed again. */
+static int open_run_files(struct run *r, int logdir_fd)
+{
+	int err;
+
+	r->joblog_fd = logdir_create(logdir_fd, "joblog");
+	if (r->joblog_fd < 0)
+		return r->joblog_fd;
+	err = joblog_start(r->joblog_fd);
+	if (err)
+		return err;
+	r->table->events_fd = logdir_create(logdir_fd, "events.jsonl");
+	return r->table->events_fd < 0 ? r->table->events_fd : 0;
+}
+
+static void drop_table(const struct options *opt)
+{
+	char obj[96];
+
+	if (os_table_object_name(obj, sizeof(obj), geteuid(), opt->name) == 0)
+		shm_unlink(obj);
+}
+
+static void write_summary(struct run *r, int status)
+{
+	struct os_header *h = r->table->hdr;
+	struct summary s = {
+		.name = h->name, .supervisor_pid = (int)r->self,
+		.start_real_ns = h->start_real_ns, .end_real_ns = os_now_real_ns(),
+		.exit_status = status, .stop_signal = r->stop_signal, .total = h->slot_count,
+		.completed = atomic_load(&h->counts[OS_COMPLETED]),
+		.failed = atomic_load(&h->counts[OS_FAILED]),
+		.interrupted = atomic_load(&h->counts[OS_INTERRUPTED]),
+		.not_started = atomic_load(&h->counts[OS_CREATED]),
+	};
+	int err = summary_write(r->logdir_fd, &s);
+
+	if (err)
+		os_warn_err(err, "write summary.json");
+	atomic_store(&h->end_real_ns, s.end_real_ns);
+	atomic_store(&h->end_mono_ns, os_now_mono_ns());
+	atomic_store(&h->exit_status, status);
+	atomic_store_explicit(&h->run_state, OS_RUN_DONE, memory_order_release);
+}
+
+static void setup(struct run *r, int *notify_fd)
+{
+	const char *why;
+	int err;
+
+	if (r->opt->detach) {
+		*notify_fd = detach_begin(r->opt->name);
+		if (*notify_fd < 0)
+			os_die_err(EXIT_USAGE, *notify_fd, "detach");
+	}
+	r->logdir_fd = logdir_open(r->opt->log_dir, &why);
+	if (r->logdir_fd < 0)
+		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
+	create_table(r->opt, r->tasks, r->table);
+	err = open_run_files(r, r->logdir_fd);
+	if (!err)
+		err = run_init(r);
+	if (err) {
+		drop_table(r->opt);
+		os_die_err(EXIT_USAGE, err, "log directory %s", r->opt->log_dir);
+	}
+}
+
+static void go_background(struct run *r, int notify_fd)
+{
+	int logfd = openat(r->logdir_fd, "supervisor.log",
+			   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int err = logfd < 0 ? -errno : detach_ready(notify_fd, logfd);
+
+	if (err) {
+		drop_table(r->opt);
+		os_die_err(EXIT_USAGE, err, "detach: supervisor.log");
+	}
+	close(logfd);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	struct tasklist tasks;
+	struct os_table table;
+	struct run r = { .opt = &opt, .tasks = &tasks, .table = &table };
+	char err[256];
+	int notify_fd = -1, status, ret;
+
+	os_msg_init("oneshotd-supervise");
+	r.sigfd = take_signals();
+	if (r.sigfd < 0)
+		os_die_err(EXIT_USAGE, r.sigfd, "signalfd");
+	ret = options_parse(argc, argv, &opt, err, sizeof(err));
+	if (ret == 1)
+		return 0;
+	if (ret)
+		os_die(EXIT_USAGE, "%s (try --help)", ret == -EINVAL ? err : strerror(-ret));
+	read_tasks(opt.taskfile, &tasks);
+	setup(&r, &notify_fd);
+	if (opt.detach)
+		go_background(&r, notify_fd);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+	status = run_execute(&r);
+	write_summary(&r, status);
+	run_free(&r);
+	close(r.joblog_fd);
+	close(table.events_fd);
+	os_table_close(&table);
+	tasklist_free(&tasks);
+	options_free(&opt);
+	return status;
+}

@@ -1,0 +1,146 @@
+/*
+ * tasklist.c: reading and splitting the task file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "table.h"
+#include "tasklist.h"
+
+int tasklist_slurp(int fd, size_t limit, char **bufp, size_t *lenp)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap), *bigger;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= limit) {
+				free(buf);
+				return -EFBIG;
+			}
+			cap = cap * 2 > limit ? limit : cap * 2;
+			bigger = realloc(buf, cap);
+			if (!bigger) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = bigger;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			free(buf);
+			return (int)n;
+		}
+		len += (size_t)n;
+	}
+	/* tasklist_parse needs one byte past the data for the last NUL. */
+	bigger = realloc(buf, len + 1);
+	if (!bigger) {
+		free(buf);
+		return -ENOMEM;
+	}
+	buf = bigger;
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+static int skip_line(const char *line, size_t len)
+{
+	size_t i = strspn(line, " \t");
+
+	return i >= len || line[i] == '#';
+}
+
+static int refuse(struct tasklist_error *err, uint64_t line, const char *what)
+{
+	err->line = line;
+	snprintf(err->what, sizeof(err->what), "%s", what);
+	return -EINVAL;
+}
+
+static int grow(struct tasklist *l, uint32_t *cap)
+{
+	uint32_t ncap = *cap ? *cap * 2 : 1024;
+	char **cmds = realloc(l->cmds, ncap * sizeof(*cmds));
+	uint32_t *lens, *lines;
+
+	if (!cmds)
+		return -ENOMEM;
+	l->cmds = cmds;
+	lens = realloc(l->lens, ncap * sizeof(*lens));
+	if (!lens)
+		return -ENOMEM;
+	l->lens = lens;
+	lines = realloc(l->lines, ncap * sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	l->lines = lines;
+	*cap = ncap;
+	return 0;
+}
+
+int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_error *err)
+{
+	uint32_t cap = 0;
+	uint64_t lineno = 0;
+	size_t pos = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(err, 0, sizeof(*err));
+	out->buf = buf;
+	out->buf_len = len;
+	if (memchr(buf, '\0', len)) {
+		char *nul = memchr(buf, '\0', len);
+		uint64_t at = 1;
+		for (char *p = buf; p < nul; p++)
+			at += *p == '\n';
+		return refuse(err, at, "NUL byte in task line");
+	}
+	while (pos < len) {
+		char *line = buf + pos, *nl = memchr(line, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - line) : len - pos;
+
+		pos += n + (nl != NULL);
+		lineno++;
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		line[n] = '\0'; /* overwrites '\n' or '\r'; at EOF see below */
+		if (skip_line(line, n))
+			continue;
+		if (n > OS_CMD_MAX)
+			return refuse(err, lineno, "line longer than 131071 bytes");
+		if (out->count == OS_SLOTS_MAX)
+			return refuse(err, lineno, "more than 10000000 tasks");
+		if (out->count == cap && grow(out, &cap))
+			return -ENOMEM;
+		out->cmds[out->count] = line;
+		out->lens[out->count] = (uint32_t)n;
+		out->lines[out->count] = (uint32_t)lineno;
+		out->count++;
+	}
+	if (out->count == 0)
+		return refuse(err, 0, "no tasks (only blank lines and comments)");
+	return 0;
+}
+
+void tasklist_free(struct tasklist *list)
+{
+	free(list->buf);
+	free(list->cmds);
+	free(list->lens);
+	free(list->lines);
+	memset(list, 0, sizeof(*list));
+}

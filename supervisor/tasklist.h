@@ -1,0 +1,43 @@
+/*
+ * tasklist.h: the task file: one command line per line.
+ */
+#ifndef ONESHOT_TASKLIST_H
+#define ONESHOT_TASKLIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tasklist {
+	char *buf;          /* the file's bytes; commands point into it */
+	size_t buf_len;
+	uint32_t count;     /* tasks 1..count */
+	char **cmds;        /* cmds[i]: NUL-terminated command of task i+1 */
+	uint32_t *lens;     /* lens[i] = strlen(cmds[i]) */
+	uint32_t *lines;    /* lines[i]: line number of task i+1 in the file */
+};
+
+/* Where and why a task file was refused. */
+struct tasklist_error {
+	uint64_t line;      /* 0 when not about one line */
+	char what[96];
+};
+
+/*
+ * Split BUF (LEN bytes plus room for one more, malloc'd, owned by the list
+ * from now on and freed by tasklist_free even on failure) into tasks: blank lines and lines whose
+ * first non-blank character is '#' are skipped, a trailing CR is dropped.
+ * A NUL byte, a line longer than OS_CMD_MAX or no task at all is an error.
+ * Returns 0, -EINVAL (with *err filled) or -ENOMEM.
+ */
+int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_error *err);
+
+/*
+ * Read all of FD into a fresh buffer (at most LIMIT bytes; -EFBIG past it)
+ * with one spare byte after the data, as tasklist_parse wants.
+ * Returns 0 or -errno.
+ */
+int tasklist_slurp(int fd, size_t limit, char **buf, size_t *len);
+
+void tasklist_free(struct tasklist *list);
+
+#endif

@@ -1,0 +1,254 @@
+/*
+ * workers.c: forking workers under the cap and taking them back.
+ *
+ * Cap tokens are taken in workers_admit() and given back in worker_done()
+ * and nowhere else, and only the supervisor touches them: whatever happens
+ * to a worker, its token returns when it is reaped.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "logdir.h"
+#include "pidindex.h"
+#include "slot.h"
+#include "state.h"
+#include "util.h"
+#include "worker.h"
+#include "workers.h"
+
+static struct os_slot *slot_of(struct run *r, uint32_t i)
+{
+	return os_table_slot(r->table, i);
+}
+
+/* A task that never got a worker: FAILED with why, logged like any other. */
+static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
+{
+	struct os_slot *s = slot_of(r, i);
+	struct os_slot_view v;
+	char text[OS_MESSAGE_MAX];
+
+	snprintf(text, sizeof(text), "%s: %s", what, strerror(-err));
+	os_slot_write_begin(s);
+	os_slot_set_message(s, text);
+	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
+	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
+	os_slot_write_end(s);
+	os_warn("task %u: %s", i + 1, text);
+	if (os_slot_snapshot(s, &v) == 0)
+		joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+}
+
+static int start_worker(struct run *r, uint32_t i)
+{
+	struct worker_config cfg = {
+		.table = r->table, .slot_index = i, .cmd = r->tasks->cmds[i],
+		.run_name = r->opt->name, .logdir_fd = r->logdir_fd,
+		.supervisor_sigfd = r->sigfd, .supervisor_pid = r->self,
+		.idle_after_ms = r->opt->idle_after_ms, .grace_ms = r->opt->grace_ms,
+		.crlf = r->opt->crlf,
+	};
+	uint32_t e = r->free_refs[--r->nfree];
+	struct worker_ref *w = &r->workers[e];
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		r->nfree++;
+		return -errno;
+	}
+	if (pid == 0)
+		worker_main(&cfg);
+	memset(w, 0, sizeof(*w));
+	w->pid = pid;
+	w->slot = i;
+	w->started_ns = os_now_mono_ns();
+	pid_index_put(r->index, pid, e);
+	r->running++;
+	return 0;
+}
+
+void workers_admit(struct run *r)
+{
+	sem_t *tokens = &r->table->hdr->cap_tokens.sem;
+
+	while (!r->stop_signal && !r->fork_blocked && r->next < r->tasks->count) {
+		int err;
+
+		if (sem_trywait(tokens) < 0)
+			return; /* every token is held by a running task */
+		err = start_worker(r, r->next);
+		if (err == -EAGAIN && r->running > 0) {
+			sem_post(tokens);
+			r->fork_blocked = 1; /* a reap frees a process: try then */
+			return;
+		}
+		if (err) {
+			sem_post(tokens);
+			fail_unstarted(r, r->next, "fork worker", err);
+		}
+		r->next++;
+	}
+}
+
+/* The worker died without recording an end: the supervisor records it. */
+static void take_over(struct run *r, struct worker_ref *w, int status)
+{
+	struct os_slot *s = slot_of(r, w->slot);
+	char text[OS_MESSAGE_MAX];
+
+	if (WIFSIGNALED(status))
+		snprintf(text, sizeof(text), "worker killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(text, sizeof(text), "worker exited with status %d", WEXITSTATUS(status));
+	os_slot_write_begin(s);
+	os_slot_set_message(s, text);
+	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
+	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	if (!w->reason ||
+	    os_slot_transition(r->table, s, OS_EV_INTERRUPT, w->reason, NULL) != 0)
+		os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_WORKER_LOST, NULL);
+	os_slot_write_end(s);
+}
+
+static void worker_done(struct run *r, uint32_t e, int status)
+{
+	struct worker_ref *w = &r->workers[e];
+	struct os_slot *s = slot_of(r, w->slot);
+	struct os_slot_view v;
+	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+
+	sem_post(&r->table->hdr->cap_tokens.sem);
+	r->running--;
+	r->fork_blocked = 0;
+	if (!os_state_is_terminal(atomic_load(&s->state)))
+		take_over(r, w, status);
+	if (!clean) {
+		/* A worker that did not finish normally may have left its task
+		 * (or what the task orphaned to it, now ours) behind. */
+		int32_t task = atomic_load(&s->task_pid);
+		if (task > 1)
+			kill(-task, SIGKILL);
+		workers_kill_strays(r);
+	}
+	if (os_slot_snapshot(s, &v) == 0)
+		joblog_append(r->joblog_fd, &v, r->tasks->cmds[w->slot], r->tasks->lens[w->slot]);
+	if (w->reason)
+		r->interrupting--;
+	pid_index_del(r->index, w->pid);
+	w->pid = 0;
+	r->free_refs[r->nfree++] = e;
+}
+
+void workers_reap(struct run *r)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		int64_t e = pid_index_get(r->index, pid);
+		if (e >= 0)
+			worker_done(r, (uint32_t)e, status);
+	}
+}
+
+void workers_interrupt(struct run *r, struct worker_ref *w, uint32_t reason, int64_t now)
+{
+	union sigval why = { .sival_int = (int)reason };
+
+	if (w->reason)
+		return;
+	w->reason = reason;
+	r->interrupting++;
+	/* The worker escalates to SIGKILL after the grace period itself; this
+	 * backstop only fires if the worker is stuck. */
+	w->kill_at_ns = now + (int64_t)(r->opt->grace_ms + 2000) * 1000000;
+	if (sigqueue(w->pid, SIGTERM, why) < 0 && errno != ESRCH)
+		os_warn_err(-errno, "task %u: signal worker %d", w->slot + 1, (int)w->pid);
+}
+
+void workers_kill(struct run *r, struct worker_ref *w)
+{
+	int32_t task = atomic_load(&slot_of(r, w->slot)->task_pid);
+
+	kill(w->pid, SIGKILL);
+	if (task > 1)
+		kill(-task, SIGKILL);
+	w->kill_at_ns = 0;
+}
+
+/* The deadline of one worker's policy, applying it when due. */
+static int64_t worker_deadline(struct run *r, struct worker_ref *w, int64_t now)
+{
+	const struct options *o = r->opt;
+	struct os_slot *s = slot_of(r, w->slot);
+	int64_t due = 0, at;
+
+	if (w->kill_at_ns) {
+		if (now >= w->kill_at_ns)
+			workers_kill(r, w);
+		return w->kill_at_ns;
+	}
+	if (w->reason || os_state_is_terminal(atomic_load(&s->state)))
+		return 0;
+	if (o->timeout_ms) {
+		at = w->started_ns + (int64_t)o->timeout_ms * 1000000;
+		if (now >= at) {
+			workers_interrupt(r, w, OS_REASON_TIMEOUT, now);
+			return w->kill_at_ns;
+		}
+		due = at;
+	}
+	if (o->idle_timeout_ms) {
+		int64_t last = atomic_load(&s->output_mono_ns);
+		at = (last ? last : w->started_ns) + (int64_t)o->idle_timeout_ms * 1000000;
+		if (now >= at) {
+			workers_interrupt(r, w, OS_REASON_IDLE_TIMEOUT, now);
+			return w->kill_at_ns;
+		}
+		due = due && due < at ? due : at;
+	}
+	return due;
+}
+
+int64_t workers_deadlines(struct run *r, int64_t now)
+{
+	int64_t next = 0;
+
+	/* Without timeouts only a backstop kill can fall due, and those exist
+	 * only while an interrupt is pending: skip the scan otherwise. */
+	if (!r->opt->timeout_ms && !r->opt->idle_timeout_ms && !r->interrupting)
+		return 0;
+	for (uint32_t e = 0; e < r->opt->jobs; e++) {
+		struct worker_ref *w = &r->workers[e];
+		int64_t at;
+
+		if (!w->pid)
+			continue;
+		at = worker_deadline(r, w, now);
+		if (at && (!next || at < next))
+			next = at;
+	}
+	return next;
+}
+
+void workers_kill_strays(struct run *r)
+{
+	char path[64];
+	FILE *f;
+	long pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)r->self);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 1 && pid_index_get(r->index, (pid_t)pid) < 0)
+			kill((pid_t)pid, SIGKILL);
+	fclose(f);
+}

@@ -1,0 +1,444 @@
+/*
+ * loop.c: the worker's one io_uring loop.
+ *
+ * Inputs: reads of the PTY master (coalesced into 64 KiB buffers, flushed to
+ * the transcript when a buffer fills or the stream pauses), reads of the
+ * signalfd (SIGCHLD, SIGTERM), and three timers (silence, SIGKILL after the
+ * grace period, drain after the task exited).  The task is finished when it
+ * has been reaped AND its terminal has hit EOF (or stopped talking after the
+ * reap) AND every transcript write has completed: those events come in any
+ * order.
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "slot.h"
+#include "state.h"
+#include "util.h"
+
+#define NBUF       4
+#define BUF_SIZE   (64 * 1024)
+#define READ_MIN   4096            /* a PTY read returns at most ~4 KiB */
+#define DRAIN_MS   1000            /* after the reap, wait this long for EOF */
+#define RING_SIZE  16
+
+enum op { OP_READ, OP_POLL, OP_WRITE, OP_SIGNAL, OP_IDLE_TIMER, OP_KILL_TIMER, OP_DRAIN_TIMER };
+
+struct outbuf {
+	uint32_t fill;     /* bytes held */
+	uint32_t written;  /* bytes of a flush already written */
+	uint64_t off;      /* transcript offset of byte 0 */
+	int writing;
+};
+
+struct loop {
+	struct io_uring ring;
+	const struct loop_start *st;
+	struct os_table *table;
+	struct os_slot *slot;
+	char *mem;                       /* NBUF * BUF_SIZE, touched only as used */
+	struct outbuf buf[NBUF];
+	int cur;                         /* buffer being filled */
+	int reading, polling, eof;
+	unsigned writes;                 /* writes in flight */
+	uint64_t log_off;
+	int log_err;
+	int64_t last_output_ns;
+	struct signalfd_siginfo si;
+	struct __kernel_timespec idle_ts, kill_ts, drain_ts;
+	int idle_armed, drain_armed, drain_expired;
+	int reaped;
+	int64_t reaped_at_ns;
+};
+
+static uint64_t ud(enum op op, int idx)
+{
+	return (uint64_t)op | ((uint64_t)idx << 8);
+}
+
+static struct io_uring_sqe *sqe_get(struct loop *l)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+
+	if (!sqe) {
+		io_uring_submit(&l->ring);
+		sqe = io_uring_get_sqe(&l->ring);
+	}
+	return sqe; /* never NULL: the ring is sized for every op in flight */
+}
+
+static void arm_timer(struct loop *l, enum op op, struct __kernel_timespec *ts, int64_t at_ns)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	ts->tv_sec = at_ns / 1000000000;
+	ts->tv_nsec = at_ns % 1000000000;
+	io_uring_prep_timeout(sqe, ts, 0, IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, ud(op, 0));
+}
+
+static void arm_signal_read(struct loop *l)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	io_uring_prep_read(sqe, l->st->sigfd, &l->si, sizeof(l->si), 0);
+	io_uring_sqe_set_data64(sqe, ud(OP_SIGNAL, 0));
+}
+
+/* --- transcript ----------------------------------------------------------- */
+
+static void submit_write(struct loop *l, int i)
+{
+	struct outbuf *b = &l->buf[i];
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	io_uring_prep_write(sqe, l->st->logfd, l->mem + (size_t)i * BUF_SIZE + b->written,
+			    b->fill - b->written, b->off + b->written);
+	io_uring_sqe_set_data64(sqe, ud(OP_WRITE, i));
+	b->writing = 1;
+	l->writes++;
+}
+
+static void release(struct loop *l, int i)
+{
+	l->buf[i].fill = l->buf[i].written = 0;
+	l->buf[i].writing = 0;
+}
+
+/* Hand the current buffer to the transcript and move on to a free one. */
+static void flush(struct loop *l)
+{
+	struct outbuf *b = &l->buf[l->cur];
+
+	if (b->fill == 0 || b->writing)
+		return;
+	b->off = l->log_off;
+	l->log_off += b->fill;
+	if (l->log_err) {
+		release(l, l->cur); /* transcript lost; keep draining the terminal */
+		return;
+	}
+	submit_write(l, l->cur);
+	for (int k = 1; k <= NBUF; k++) {
+		int i = (l->cur + k) % NBUF;
+		if (!l->buf[i].writing) {
+			l->cur = i;
+			return;
+		}
+	}
+}
+
+static void set_message(struct loop *l, const char *what, int err)
+{
+	char text[OS_MESSAGE_MAX];
+
+	snprintf(text, sizeof(text), "%s: %s", what, strerror(-err));
+	os_slot_write_begin(l->slot);
+	os_slot_set_message(l->slot, text);
+	os_slot_write_end(l->slot);
+}
+
+static void submit_read(struct loop *l);
+
+static void on_write(struct loop *l, int i, int res)
+{
+	struct outbuf *b = &l->buf[i];
+
+	l->writes--;
+	if (res < 0 || (res == 0 && b->written < b->fill)) {
+		if (!l->log_err) {
+			l->log_err = res < 0 ? res : -EIO;
+			set_message(l, "transcript write failed", l->log_err);
+		}
+		release(l, i);
+	} else if (b->written + (uint32_t)res < b->fill) {
+		b->written += (uint32_t)res;
+		submit_write(l, i);
+		return;
+	} else {
+		release(l, i);
+	}
+	submit_read(l); /* a read may have been waiting for a free buffer */
+}
+
+/* --- the terminal --------------------------------------------------------- */
+
+static void submit_read(struct loop *l)
+{
+	struct outbuf *b = &l->buf[l->cur];
+	struct io_uring_sqe *sqe;
+
+	if (l->reading || l->polling || l->eof)
+		return;
+	if (b->writing)
+		return; /* every buffer is being written: on_write calls back */
+	sqe = sqe_get(l);
+	io_uring_prep_read(sqe, l->st->master, l->mem + (size_t)l->cur * BUF_SIZE + b->fill,
+			   BUF_SIZE - b->fill, 0);
+	io_uring_sqe_set_data64(sqe, ud(OP_READ, 0));
+	l->reading = 1;
+}
+
+static void submit_poll(struct loop *l)
+{
+	struct io_uring_sqe *sqe = sqe_get(l);
+
+	io_uring_prep_poll_add(sqe, l->st->master, POLLIN);
+	io_uring_sqe_set_data64(sqe, ud(OP_POLL, 0));
+	l->polling = 1;
+}
+
+static void arm_idle_timer(struct loop *l)
+{
+	if (l->idle_armed || l->reaped)
+		return;
+	arm_timer(l, OP_IDLE_TIMER, &l->idle_ts,
+		  l->last_output_ns + (int64_t)l->st->cfg->idle_after_ms * 1000000);
+	l->idle_armed = 1;
+}
+
+/* Output arrived: count it and wake an IDLE task up. */
+static void account_output(struct loop *l, int n)
+{
+	struct os_slot *s = l->slot;
+
+	l->last_output_ns = os_now_mono_ns();
+	os_slot_write_begin(s);
+	atomic_store_explicit(&s->output_bytes,
+			      atomic_load_explicit(&s->output_bytes, memory_order_relaxed) + (uint64_t)n,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->output_mono_ns, l->last_output_ns, memory_order_relaxed);
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) == OS_IDLE)
+		os_slot_transition(l->table, s, OS_EV_DETECT_ACTIVITY, OS_REASON_NONE, NULL);
+	os_slot_write_end(s);
+	arm_idle_timer(l);
+}
+
+static void on_read(struct loop *l, int res)
+{
+	l->reading = 0;
+	if (res > 0) {
+		l->buf[l->cur].fill += (uint32_t)res;
+		account_output(l, res);
+		if (BUF_SIZE - l->buf[l->cur].fill < READ_MIN)
+			flush(l);
+		submit_read(l);
+	} else if (res == -EAGAIN || res == -EINTR) {
+		flush(l); /* the stream paused: make the transcript current */
+		submit_poll(l);
+	} else {
+		/* 0 or -EIO: every slave fd is closed. */
+		l->eof = 1;
+		flush(l);
+	}
+}
+
+/* --- the task ------------------------------------------------------------- */
+
+static void record_exit(struct loop *l, int status)
+{
+	struct os_slot *s = l->slot;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+
+	os_slot_write_begin(s);
+	atomic_store_explicit(&s->exit_code, code, memory_order_relaxed);
+	atomic_store_explicit(&s->term_signal, sig, memory_order_relaxed);
+	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
+	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	/* Refused when already INTERRUPTED: the state stays, the exit is kept. */
+	os_slot_transition(l->table, s, code == 0 ? OS_EV_FINISH : OS_EV_FAIL,
+			   OS_REASON_NONE, NULL);
+	os_slot_write_end(s);
+}
+
+static void reap(struct loop *l)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != l->st->task_pid || l->reaped)
+			continue; /* an orphan adopted as subreaper */
+		l->reaped = 1;
+		l->reaped_at_ns = os_now_mono_ns();
+		record_exit(l, status);
+	}
+	if (l->reaped) {
+		/* Whatever the task left behind dies with it; orphans re-parented
+		 * to us after an earlier round are caught on their SIGCHLD. */
+		worker_kill_leftovers(l->st->task_pid, SIGKILL);
+		if (!l->drain_armed && !l->eof) {
+			arm_timer(l, OP_DRAIN_TIMER, &l->drain_ts,
+				  l->reaped_at_ns + (int64_t)DRAIN_MS * 1000000);
+			l->drain_armed = 1;
+		}
+	}
+}
+
+/* Where an interrupt request came from, from the signal's sender. */
+static uint32_t interrupt_reason(const struct loop *l)
+{
+	const struct worker_config *cfg = l->st->cfg;
+
+	if (l->si.ssi_code == SI_QUEUE && (pid_t)l->si.ssi_pid == cfg->supervisor_pid &&
+	    l->si.ssi_int > 0 && l->si.ssi_int < OS_REASON_COUNT)
+		return (uint32_t)l->si.ssi_int;
+	if (getppid() != cfg->supervisor_pid)
+		return OS_REASON_SUPERVISOR_LOST;
+	return OS_REASON_SIGNAL;
+}
+
+static void interrupt(struct loop *l, uint32_t reason)
+{
+	struct os_slot *s = l->slot;
+	int refused;
+	pid_t pgid = l->st->task_pid;
+
+	if (l->reaped)
+		return;
+	os_slot_write_begin(s);
+	refused = os_slot_transition(l->table, s, OS_EV_INTERRUPT, reason, NULL);
+	os_slot_write_end(s);
+	if (refused)
+		return;
+	kill(-pgid, SIGTERM);
+	kill(-pgid, SIGCONT); /* a stopped task must be able to act on SIGTERM */
+	arm_timer(l, OP_KILL_TIMER, &l->kill_ts,
+		  os_now_mono_ns() + (int64_t)l->st->cfg->grace_ms * 1000000);
+}
+
+static void on_signal(struct loop *l, int res)
+{
+	if (res == (int)sizeof(l->si)) {
+		if (l->si.ssi_signo == SIGCHLD)
+			reap(l);
+		else if (l->si.ssi_signo == SIGTERM)
+			interrupt(l, interrupt_reason(l));
+	}
+	arm_signal_read(l);
+}
+
+static void on_idle_timer(struct loop *l)
+{
+	int64_t due = l->last_output_ns + (int64_t)l->st->cfg->idle_after_ms * 1000000;
+	struct os_slot *s = l->slot;
+
+	l->idle_armed = 0;
+	if (l->reaped)
+		return;
+	if (os_now_mono_ns() < due) {
+		arm_idle_timer(l); /* output came since it was armed */
+		return;
+	}
+	os_slot_write_begin(s);
+	os_slot_transition(l->table, s, OS_EV_DETECT_SILENCE, OS_REASON_NONE, NULL);
+	os_slot_write_end(s);
+}
+
+static void on_drain_timer(struct loop *l)
+{
+	int64_t quiet_since = l->last_output_ns > l->reaped_at_ns ? l->last_output_ns
+								  : l->reaped_at_ns;
+
+	if (os_now_mono_ns() - quiet_since < (int64_t)DRAIN_MS * 1000000) {
+		arm_timer(l, OP_DRAIN_TIMER, &l->drain_ts, quiet_since + (int64_t)DRAIN_MS * 1000000);
+		return;
+	}
+	l->drain_expired = 1;
+	flush(l);
+}
+
+static void handle(struct loop *l, struct io_uring_cqe *cqe)
+{
+	uint64_t data = io_uring_cqe_get_data64(cqe);
+	int idx = (int)(data >> 8);
+
+	switch ((enum op)(data & 0xff)) {
+	case OP_READ:
+		on_read(l, cqe->res);
+		break;
+	case OP_POLL:
+		l->polling = 0;
+		submit_read(l);
+		break;
+	case OP_WRITE:
+		on_write(l, idx, cqe->res);
+		break;
+	case OP_SIGNAL:
+		on_signal(l, cqe->res);
+		break;
+	case OP_IDLE_TIMER:
+		on_idle_timer(l);
+		break;
+	case OP_KILL_TIMER:
+		worker_kill_leftovers(l->st->task_pid, SIGKILL);
+		break;
+	case OP_DRAIN_TIMER:
+		on_drain_timer(l);
+		break;
+	}
+}
+
+static int finished(const struct loop *l)
+{
+	return l->reaped && (l->eof || l->drain_expired) && l->writes == 0;
+}
+
+static int loop_init(struct loop *l, const struct loop_start *st)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	l->st = st;
+	l->table = st->cfg->table;
+	l->slot = st->slot;
+	l->last_output_ns = os_now_mono_ns();
+	l->mem = mmap(NULL, (size_t)NBUF * BUF_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->mem == MAP_FAILED)
+		return -errno;
+	err = io_uring_queue_init(RING_SIZE, &l->ring, 0);
+	if (err < 0)
+		munmap(l->mem, (size_t)NBUF * BUF_SIZE);
+	return err;
+}
+
+int worker_loop_run(const struct loop_start *st)
+{
+	struct loop l;
+	struct io_uring_cqe *cqe;
+	unsigned head, seen;
+	int err = loop_init(&l, st);
+
+	if (err)
+		return err;
+	arm_signal_read(&l);
+	arm_idle_timer(&l);
+	submit_read(&l);
+	while (!finished(&l)) {
+		err = io_uring_submit_and_wait(&l.ring, 1);
+		if (err < 0 && err != -EINTR)
+			break;
+		err = 0;
+		seen = 0;
+		io_uring_for_each_cqe(&l.ring, head, cqe) {
+			handle(&l, cqe);
+			seen++;
+		}
+		io_uring_cq_advance(&l.ring, seen);
+	}
+	io_uring_queue_exit(&l.ring);
+	munmap(l.mem, (size_t)NBUF * BUF_SIZE);
+	return err;
+}
