@@ -12,19 +12,22 @@
 
 int tasklist_slurp(int fd, size_t limit, char **bufp, size_t *lenp)
 {
-	size_t cap = 65536, len = 0;
+	/* Room for one byte past LIMIT: reading it is how a file just over the
+	 * limit is told from one exactly at it. */
+	size_t most = limit < SIZE_MAX ? limit + 1 : SIZE_MAX;
+	size_t cap = most < 65536 ? most : 65536, len = 0;
 	char *buf = malloc(cap), *bigger;
 	ssize_t n;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		if (len > limit) {
+			free(buf);
+			return -EFBIG;
+		}
 		if (len == cap) {
-			if (cap >= limit) {
-				free(buf);
-				return -EFBIG;
-			}
-			cap = cap * 2 > limit ? limit : cap * 2;
+			cap = cap > most / 2 ? most : cap * 2;
 			bigger = realloc(buf, cap);
 			if (!bigger) {
 				free(buf);

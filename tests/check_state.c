@@ -1,0 +1,625 @@
+/*
+ * check_state.c: the task state machine on a real run table.  The allowed
+ * transitions are written out here again from DESIGN.md rather than taken
+ * from state.c, so a wrong entry in the code's table fails a test instead of
+ * agreeing with itself.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check_suites.h"
+#include "state.h"
+#include "table.h"
+
+#define RACE_ROUNDS 500u /* forked pairs of racers; see RACE_SLOTS */
+
+/* DESIGN.md, "The state machine": every (event, from) pair not listed here
+ * must be refused. */
+static const struct {
+	enum os_event event;
+	uint32_t from, to;
+} allowed[] = {
+	{ OS_EV_START, OS_CREATED, OS_RUNNING },
+	{ OS_EV_DETECT_SILENCE, OS_RUNNING, OS_IDLE },
+	{ OS_EV_DETECT_ACTIVITY, OS_IDLE, OS_RUNNING },
+	{ OS_EV_INTERRUPT, OS_RUNNING, OS_INTERRUPTED },
+	{ OS_EV_INTERRUPT, OS_IDLE, OS_INTERRUPTED },
+	{ OS_EV_FINISH, OS_RUNNING, OS_COMPLETED },
+	{ OS_EV_FINISH, OS_IDLE, OS_COMPLETED },
+	{ OS_EV_FAIL, OS_CREATED, OS_FAILED },
+	{ OS_EV_FAIL, OS_RUNNING, OS_FAILED },
+	{ OS_EV_FAIL, OS_IDLE, OS_FAILED },
+};
+
+/* The events that bring a fresh slot (CREATED) to each state. */
+static const struct {
+	unsigned n;
+	enum os_event ev[2];
+} path_to[OS_STATE_COUNT] = {
+	[OS_CREATED] = { 0, { 0 } },
+	[OS_RUNNING] = { 1, { OS_EV_START } },
+	[OS_IDLE] = { 2, { OS_EV_START, OS_EV_DETECT_SILENCE } },
+	[OS_INTERRUPTED] = { 2, { OS_EV_START, OS_EV_INTERRUPT } },
+	[OS_COMPLETED] = { 2, { OS_EV_START, OS_EV_FINISH } },
+	[OS_FAILED] = { 1, { OS_EV_FAIL } },
+};
+
+/* Set in the runner process (unchecked fixture) so that it can remove the
+ * objects even when a forked test dies before its own cleanup. */
+static char run_pairs[OS_NAME_MAX + 1], run_walk[OS_NAME_MAX + 1],
+	run_race[OS_NAME_MAX + 1];
+
+static int expected_next(enum os_event event, uint32_t from)
+{
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (allowed[i].event == event && allowed[i].from == from)
+			return (int)allowed[i].to;
+	return -1;
+}
+
+static void unlink_run(const char *run)
+{
+	char obj[96];
+
+	if (run[0] && os_table_object_name(obj, sizeof(obj), geteuid(), run) == 0)
+		shm_unlink(obj);
+}
+
+static void names_setup(void)
+{
+	long pid = (long)getpid();
+
+	snprintf(run_pairs, sizeof(run_pairs), "check-state-%ld-pairs", pid);
+	snprintf(run_walk, sizeof(run_walk), "check-state-%ld-walk", pid);
+	snprintf(run_race, sizeof(run_race), "check-state-%ld-race", pid);
+}
+
+static void names_teardown(void)
+{
+	unlink_run(run_pairs);
+	unlink_run(run_walk);
+	unlink_run(run_race);
+}
+
+/* A table of N tasks, all "true", that the test owns. */
+static void make_table(const char *run, uint32_t n, struct os_table *t)
+{
+	const char **cmds = calloc(n, sizeof(*cmds));
+	uint32_t *lens = calloc(n, sizeof(*lens));
+	struct os_table_spec spec = {
+		.name = run, .slot_count = n, .cap = 2, .logdir = "/nonexistent/logs",
+		.idle_after_ms = 1000, .grace_ms = 1000,
+	};
+	int err;
+
+	ck_assert_ptr_nonnull(cmds);
+	ck_assert_ptr_nonnull(lens);
+	for (uint32_t i = 0; i < n; i++) {
+		cmds[i] = "true";
+		lens[i] = 4;
+	}
+	spec.cmds = cmds;
+	spec.cmd_lens = lens;
+	err = os_table_create(&spec, t);
+	free(cmds);
+	free(lens);
+	ck_assert_msg(err == 0, "os_table_create(%s): %s", run, strerror(-err));
+	ck_assert_int_eq(t->events_fd, -1);
+}
+
+static void drop_table(const char *run, struct os_table *t)
+{
+	os_table_close(t);
+	unlink_run(run);
+}
+
+/* counts[] must equal a census of the slots and sum to slot_count. */
+static void assert_counts(const struct os_table *t)
+{
+	uint32_t census[8] = { 0 }, sum = 0;
+
+	for (uint32_t i = 0; i < t->hdr->slot_count; i++) {
+		uint32_t st = atomic_load(&os_table_slot(t, i)->state);
+
+		if (st >= OS_STATE_COUNT)
+			ck_abort_msg("slot %u has state %u", i + 1, st);
+		census[st]++;
+	}
+	for (unsigned st = 0; st < 8; st++) {
+		uint32_t c = atomic_load(&t->hdr->counts[st]);
+
+		ck_assert_msg(c == census[st], "counts[%s] = %u, slots in that state: %u",
+			      os_state_name(st), c, census[st]);
+		sum += c;
+	}
+	ck_assert_uint_eq(sum, t->hdr->slot_count);
+}
+
+static void drive_to(struct os_table *t, struct os_slot *s, uint32_t state)
+{
+	for (unsigned i = 0; i < path_to[state].n; i++)
+		ck_assert_int_eq(os_slot_transition(t, s, path_to[state].ev[i],
+						    OS_REASON_NONE, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&s->state), state);
+}
+
+/* Read everything waiting in a non-blocking pipe. */
+static size_t drain(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+
+	while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	ck_assert_msg(n < 0 ? errno == EAGAIN : 1, "read of events pipe: %s",
+		      strerror(errno));
+	buf[len] = '\0';
+	return len;
+}
+
+static size_t count_lines(const char *buf, size_t len)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < len; i++)
+		lines += buf[i] == '\n';
+	return lines;
+}
+
+static void assert_has(const char *line, const char *what)
+{
+	ck_assert_msg(strstr(line, what) != NULL, "event line lacks %s: %s", what, line);
+}
+
+/* The JSON line of one accepted transition names its task, event and states. */
+static void assert_event_line(const char *line, size_t len, uint32_t id,
+			      enum os_event event, uint32_t from, uint32_t to)
+{
+	char want[128];
+
+	ck_assert_uint_gt(len, 2);
+	ck_assert_int_eq(line[0], '{');
+	ck_assert_int_eq(line[len - 2], '}');
+	ck_assert_int_eq(line[len - 1], '\n');
+	snprintf(want, sizeof(want), "\"run\":\"%s\"", run_pairs);
+	assert_has(line, want);
+	snprintf(want, sizeof(want), "\"task\":%u,", id);
+	assert_has(line, want);
+	snprintf(want, sizeof(want), "\"event\":\"%s\"", os_event_name(event));
+	assert_has(line, want);
+	snprintf(want, sizeof(want), "\"from\":\"%s\"", os_state_name(from));
+	assert_has(line, want);
+	snprintf(want, sizeof(want), "\"to\":\"%s\"", os_state_name(to));
+	assert_has(line, want);
+	assert_has(line, "\"reason\":\"timeout\"}");
+}
+
+/* Loop test: _i enumerates every (event, from) pair, one forked test each. */
+START_TEST(test_every_pair)
+{
+	enum os_event event = (enum os_event)(_i / OS_STATE_COUNT);
+	uint32_t from = (uint32_t)(_i % OS_STATE_COUNT), seen = 99;
+	int want = expected_next(event, from), pipefd[2], rc;
+	struct os_table t;
+	struct os_slot *s;
+	uint32_t before[8];
+	char buf[1024];
+	size_t len;
+
+	make_table(run_pairs, 3, &t);
+	s = os_table_slot(&t, 1);
+	drive_to(&t, s, from);
+	assert_counts(&t);
+	memcpy(before, (const void *)t.hdr->counts, sizeof(before));
+	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK | O_CLOEXEC), 0);
+	t.events_fd = pipefd[1];
+
+	rc = os_slot_transition(&t, s, event, OS_REASON_TIMEOUT, &seen);
+	len = drain(pipefd[0], buf, sizeof(buf));
+	ck_assert_uint_eq(seen, from);
+	if (want < 0) {
+		ck_assert_msg(rc == -EPERM, "%s from %s: got %d, want -EPERM",
+			      os_event_name(event), os_state_name(from), rc);
+		ck_assert_uint_eq(atomic_load(&s->state), from);
+		ck_assert_uint_eq(atomic_load(&s->reason), OS_REASON_NONE);
+		ck_assert_mem_eq((const void *)t.hdr->counts, before, sizeof(before));
+		ck_assert_msg(len == 0, "refused transition logged: %s", buf);
+	} else {
+		ck_assert_msg(rc == 0, "%s from %s: got %d, want 0",
+			      os_event_name(event), os_state_name(from), rc);
+		ck_assert_uint_eq(atomic_load(&s->state), (uint32_t)want);
+		ck_assert_uint_eq(atomic_load(&s->reason), OS_REASON_TIMEOUT);
+		ck_assert_uint_eq(atomic_load(&t.hdr->counts[from]), before[from] - 1);
+		ck_assert_uint_eq(atomic_load(&t.hdr->counts[want]), before[want] + 1);
+		ck_assert_uint_eq(count_lines(buf, len), 1);
+		assert_event_line(buf, len, 2, event, from, (uint32_t)want);
+	}
+	ck_assert_int_eq(os_state_next(from, event), want);
+	assert_counts(&t);
+	/* The neighbours were never touched. */
+	ck_assert_uint_eq(atomic_load(&os_table_slot(&t, 0)->state), OS_CREATED);
+	ck_assert_uint_eq(atomic_load(&os_table_slot(&t, 2)->state), OS_CREATED);
+	ck_assert_uint_eq(t.events_fd_errors, 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	t.events_fd = -1;
+	drop_table(run_pairs, &t);
+}
+END_TEST
+
+START_TEST(test_terminal_is_final)
+{
+	static const uint32_t terminal[] = { OS_INTERRUPTED, OS_COMPLETED, OS_FAILED };
+	struct os_table t;
+
+	make_table(run_pairs, 3, &t);
+	for (unsigned i = 0; i < 3; i++) {
+		struct os_slot *s = os_table_slot(&t, i);
+
+		drive_to(&t, s, terminal[i]);
+		ck_assert(os_state_is_terminal(terminal[i]));
+		/* Twice round every event: a refusal must not wear anything down. */
+		for (unsigned round = 0; round < 2 * OS_EVENT_COUNT; round++) {
+			uint32_t seen = 99;
+
+			ck_assert_int_eq(os_slot_transition(&t, s, round % OS_EVENT_COUNT,
+							    OS_REASON_SHUTDOWN, &seen),
+					 -EPERM);
+			ck_assert_uint_eq(seen, terminal[i]);
+			ck_assert_uint_eq(atomic_load(&s->state), terminal[i]);
+		}
+		ck_assert_uint_eq(atomic_load(&s->reason), OS_REASON_NONE);
+	}
+	for (uint32_t st = 0; st < OS_STATE_COUNT; st++)
+		ck_assert_int_eq(os_state_is_terminal(st),
+				 st == OS_INTERRUPTED || st == OS_COMPLETED || st == OS_FAILED);
+	assert_counts(&t);
+	drop_table(run_pairs, &t);
+}
+END_TEST
+
+/* Cheap deterministic generator: the walk is the same on every run. */
+static uint32_t next_rand(uint64_t *x)
+{
+	*x = *x * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+	return (uint32_t)(*x >> 33);
+}
+
+/* Many random events on many slots against the model, with the event log on
+ * an O_APPEND temp file: one line per accepted transition, no more. */
+START_TEST(test_random_walk)
+{
+	/* About 16 events a slot: most slots see a few moves before a terminal
+	 * state, and every terminal slot then sees refusals. */
+	enum { SLOTS = 512, STEPS = 8192 };
+	char path[] = "/tmp/check-state-events-XXXXXX", *text;
+	uint32_t model[SLOTS] = { 0 }, why[SLOTS] = { 0 };
+	unsigned accepted = 0, refused = 0;
+	uint64_t rng = 42;
+	struct os_table t;
+	FILE *f;
+	long size;
+	int fd;
+
+	make_table(run_walk, SLOTS, &t);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_ge(fcntl(fd, F_SETFL, O_APPEND), 0);
+	t.events_fd = fd;
+	for (unsigned step = 0; step < STEPS; step++) {
+		uint32_t i = next_rand(&rng) % SLOTS, seen;
+		struct os_slot *s = os_table_slot(&t, i);
+		enum os_event ev = next_rand(&rng) % OS_EVENT_COUNT;
+		/* Half the events carry no reason: those must keep the last one. */
+		uint32_t reason = next_rand(&rng) % (2 * OS_REASON_COUNT);
+		int want = expected_next(ev, model[i]);
+		int want_rc = want < 0 ? -EPERM : 0;
+		int rc;
+
+		reason = reason < OS_REASON_COUNT ? reason : OS_REASON_NONE;
+		rc = os_slot_transition(&t, s, ev, reason, &seen);
+		if (rc != want_rc || seen != model[i])
+			ck_abort_msg("step %u: %s on %s: rc %d (want %d), saw %s", step,
+				     os_event_name(ev), os_state_name(model[i]), rc, want_rc,
+				     os_state_name(seen));
+		if (want >= 0) {
+			model[i] = (uint32_t)want;
+			why[i] = reason != OS_REASON_NONE ? reason : why[i];
+			accepted++;
+		} else {
+			refused++;
+		}
+		if (atomic_load(&s->state) != model[i] || atomic_load(&s->reason) != why[i])
+			ck_abort_msg("step %u: slot %u is %s/%u, want %s/%u", step, i,
+				     os_state_name(atomic_load(&s->state)),
+				     atomic_load(&s->reason), os_state_name(model[i]), why[i]);
+		if (step % 64 == 0)
+			assert_counts(&t);
+	}
+	assert_counts(&t);
+	ck_assert_uint_gt(accepted, SLOTS);
+	ck_assert_uint_gt(refused, 0);
+
+	f = fdopen(fd, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_gt(size, 0);
+	text = malloc((size_t)size);
+	ck_assert_ptr_nonnull(text);
+	rewind(f);
+	ck_assert_uint_eq(fread(text, 1, (size_t)size, f), (size_t)size);
+	ck_assert_uint_eq(count_lines(text, (size_t)size), accepted);
+	free(text);
+	fclose(f);
+	t.events_fd = -1;
+	drop_table(run_walk, &t);
+}
+END_TEST
+
+START_TEST(test_state_names)
+{
+	static const char *const names[OS_STATE_COUNT] = {
+		"CREATED", "RUNNING", "IDLE", "INTERRUPTED", "COMPLETED", "FAILED",
+	};
+
+	for (uint32_t st = 0; st < OS_STATE_COUNT; st++) {
+		char lower[32], mixed[32];
+		size_t n = strlen(names[st]);
+
+		ck_assert_str_eq(os_state_name(st), names[st]);
+		ck_assert_int_eq(os_state_parse(os_state_name(st)), (int)st);
+		for (size_t i = 0; i <= n; i++) {
+			lower[i] = (char)(names[st][i] | (names[st][i] ? 0x20 : 0));
+			mixed[i] = i % 2 ? lower[i] : names[st][i];
+		}
+		ck_assert_int_eq(os_state_parse(lower), (int)st);
+		ck_assert_int_eq(os_state_parse(mixed), (int)st);
+	}
+	ck_assert_str_eq(os_state_name(OS_STATE_COUNT), "?");
+	ck_assert_str_eq(os_state_name(UINT32_MAX), "?");
+	ck_assert_int_eq(os_state_parse(""), -1);
+	ck_assert_int_eq(os_state_parse("RUN"), -1);
+	ck_assert_int_eq(os_state_parse("RUNNING "), -1);
+	ck_assert_int_eq(os_state_parse("runningx"), -1);
+	ck_assert_int_eq(os_state_parse("?"), -1);
+}
+END_TEST
+
+START_TEST(test_event_and_reason_names)
+{
+	static const char *const events[OS_EVENT_COUNT] = {
+		"start", "detect_silence", "detect_activity", "interrupt", "finish", "fail",
+	};
+	static const char *const reasons[OS_REASON_COUNT] = {
+		NULL, "timeout", "idle-timeout", "shutdown", "signal",
+		"supervisor-lost", "worker-lost", "setup",
+	};
+
+	for (unsigned ev = 0; ev < OS_EVENT_COUNT; ev++)
+		ck_assert_str_eq(os_event_name(ev), events[ev]);
+	ck_assert_ptr_null(os_reason_name(OS_REASON_NONE));
+	for (uint32_t r = 1; r < OS_REASON_COUNT; r++)
+		ck_assert_str_eq(os_reason_name(r), reasons[r]);
+	/* A corrupt table can hold any value: it must still print as something. */
+	ck_assert_ptr_nonnull(os_reason_name(OS_REASON_COUNT));
+	ck_assert_ptr_nonnull(os_reason_name(UINT32_MAX));
+	for (uint32_t st = 0; st < OS_STATE_COUNT; st++)
+		ck_assert_int_eq(os_state_next(st, OS_EVENT_COUNT), -1);
+	ck_assert_int_eq(os_state_next(OS_STATE_COUNT, OS_EV_FAIL), -1);
+}
+END_TEST
+
+START_TEST(test_event_format)
+{
+	/* 2023-11-14T22:13:20Z plus 123456789 ns: microseconds, truncated. */
+	const int64_t ns = INT64_C(1700000000123456789);
+	const char *want = "{\"time\":\"2023-11-14T22:13:20.123456Z\",\"run\":\"r-1\","
+			   "\"task\":7,\"event\":\"interrupt\",\"from\":\"IDLE\","
+			   "\"to\":\"INTERRUPTED\",\"reason\":\"idle-timeout\"}\n";
+	char buf[320];
+	size_t n = os_event_format(buf, sizeof(buf), ns, "r-1", 7, OS_EV_INTERRUPT,
+				   OS_IDLE, OS_INTERRUPTED, OS_REASON_IDLE_TIMEOUT);
+
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_str_eq(buf, want);
+	n = os_event_format(buf, sizeof(buf), ns, "r-1", 7, OS_EV_START, OS_CREATED,
+			    OS_RUNNING, OS_REASON_NONE);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_ptr_nonnull(strstr(buf, "\"reason\":null}\n"));
+	/* Exactly one byte short of the line plus its NUL: refused, not cut. */
+	ck_assert_uint_eq(os_event_format(buf, n, ns, "r-1", 7, OS_EV_START, OS_CREATED,
+					  OS_RUNNING, OS_REASON_NONE), 0);
+	ck_assert_uint_eq(os_event_format(buf, n + 1, ns, "r-1", 7, OS_EV_START,
+					  OS_CREATED, OS_RUNNING, OS_REASON_NONE), n);
+}
+END_TEST
+
+/*
+ * The race: per round, two forked racers apply FINISH and INTERRUPT to the
+ * same RACE_SLOTS running slots, meeting at a two-party spin barrier before
+ * each slot so that both hit its state word within nanoseconds.  Each racer
+ * exits with a bit mask of the slots it won; an outcome that is neither a
+ * clean win nor a refusal by the rival's state is noted in the shared
+ * `confused` word, and the racer carries on so that its rival never waits
+ * at a barrier for it in vain.
+ */
+#define RACE_SLOTS 8u
+
+static_assert(RACE_SLOTS <= 8, "wins are reported in an 8-bit exit status");
+
+struct barrier {
+	_Atomic uint32_t arrived;
+	_Atomic uint32_t confused; /* 1 + slot index of the first odd outcome */
+};
+
+static void barrier_wait(struct barrier *b, uint32_t round)
+{
+	atomic_fetch_add(&b->arrived, 1);
+	/* Spin first so that both leave together when both are on a CPU; yield
+	 * later so a racer that is not yet running gets one. */
+	for (unsigned spins = 0; atomic_load(&b->arrived) < 2 * (round + 1); spins++)
+		if (spins > 1000)
+			sched_yield();
+}
+
+static noreturn void racer(struct os_table *t, uint32_t first, struct barrier *b,
+			   enum os_event ev, uint32_t rival_state)
+{
+	unsigned won = 0;
+
+	/* A failed assertion in the test must not leave racers spinning. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (uint32_t j = 0; j < RACE_SLOTS; j++) {
+		uint32_t seen = 0;
+		int rc;
+
+		barrier_wait(b, j);
+		/* No write section: the state word is the one field two writers
+		 * may race for, and the CAS alone must settle it. */
+		rc = os_slot_transition(t, os_table_slot(t, first + j), ev, OS_REASON_NONE,
+					&seen);
+		if (rc == 0 && seen == OS_RUNNING)
+			won |= 1u << j;
+		else if (rc != -EPERM || seen != rival_state)
+			atomic_store(&b->confused, first + j + 1);
+	}
+	_exit((int)won);
+}
+
+static pid_t spawn_racer(struct os_table *t, uint32_t first, struct barrier *b,
+			 enum os_event ev, uint32_t rival_state)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		racer(t, first, b, ev, rival_state);
+	return pid;
+}
+
+static unsigned racer_wins(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "racer %ld died: status %#x", (long)pid, status);
+	return (unsigned)WEXITSTATUS(status);
+}
+
+static void count_event_lines(int fd, unsigned *finish, unsigned *interrupt)
+{
+	FILE *f = fdopen(fd, "r");
+	char buf[256];
+
+	ck_assert_ptr_nonnull(f);
+	rewind(f);
+	*finish = *interrupt = 0;
+	while (fgets(buf, sizeof(buf), f)) {
+		*finish += strstr(buf, "\"event\":\"finish\"") != NULL;
+		*interrupt += strstr(buf, "\"event\":\"interrupt\"") != NULL;
+	}
+	fclose(f);
+}
+
+START_TEST(test_finish_interrupt_race)
+{
+	const uint32_t n = RACE_ROUNDS * RACE_SLOTS, all = (1u << RACE_SLOTS) - 1;
+	struct barrier *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char path[] = "/tmp/check-state-race-XXXXXX";
+	unsigned finish_wins = 0, interrupt_wins = 0, finish_lines, intr_lines;
+	struct os_table t;
+	int fd;
+
+	ck_assert_ptr_ne(b, MAP_FAILED);
+	make_table(run_race, n, &t);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_int_eq(os_slot_transition(&t, os_table_slot(&t, i), OS_EV_START,
+						    OS_REASON_NONE, NULL), 0);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	ck_assert_int_ge(fcntl(fd, F_SETFL, O_APPEND), 0);
+	t.events_fd = fd;
+
+	for (uint32_t round = 0; round < RACE_ROUNDS; round++) {
+		uint32_t first = round * RACE_SLOTS;
+		unsigned fin, intr;
+		pid_t fin_pid, intr_pid;
+
+		atomic_store(&b->arrived, 0);
+		atomic_store(&b->confused, 0);
+		fin_pid = spawn_racer(&t, first, b, OS_EV_FINISH, OS_INTERRUPTED);
+		intr_pid = spawn_racer(&t, first, b, OS_EV_INTERRUPT, OS_COMPLETED);
+		fin = racer_wins(fin_pid);
+		intr = racer_wins(intr_pid);
+		ck_assert_msg(atomic_load(&b->confused) == 0,
+			      "round %u: a racer lost slot %u to something not its rival",
+			      round, atomic_load(&b->confused));
+		ck_assert_msg((fin & intr) == 0 && (fin | intr) == all,
+			      "round %u: finish won %#x, interrupt won %#x", round, fin, intr);
+		for (uint32_t j = 0; j < RACE_SLOTS; j++) {
+			uint32_t st = atomic_load(&os_table_slot(&t, first + j)->state);
+
+			if (st != (fin >> j & 1u ? OS_COMPLETED : OS_INTERRUPTED))
+				ck_abort_msg("round %u slot %u: winner %s but state %s", round,
+					     j, fin >> j & 1u ? "finish" : "interrupt",
+					     os_state_name(st));
+		}
+		finish_wins += (unsigned)__builtin_popcount(fin);
+		interrupt_wins += (unsigned)__builtin_popcount(intr);
+	}
+	assert_counts(&t);
+	ck_assert_uint_eq(finish_wins + interrupt_wins, n);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_RUNNING]), 0);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_COMPLETED]), finish_wins);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_INTERRUPTED]), interrupt_wins);
+
+	/* Only the winners wrote a line, and each named its own event. */
+	count_event_lines(fd, &finish_lines, &intr_lines);
+	ck_assert_uint_eq(finish_lines, finish_wins);
+	ck_assert_uint_eq(intr_lines, interrupt_wins);
+	t.events_fd = -1;
+	munmap(b, sizeof(*b));
+	drop_table(run_race, &t);
+}
+END_TEST
+
+Suite *make_state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("transitions");
+	TCase *names = tcase_create("names");
+	TCase *race = tcase_create("race");
+
+	tcase_add_unchecked_fixture(tc, names_setup, names_teardown);
+	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
+	tcase_add_test(tc, test_terminal_is_final);
+	tcase_add_test(tc, test_random_walk);
+	suite_add_tcase(s, tc);
+
+	tcase_add_test(names, test_state_names);
+	tcase_add_test(names, test_event_and_reason_names);
+	tcase_add_test(names, test_event_format);
+	suite_add_tcase(s, names);
+
+	/* A thousand forks: generous under valgrind or a sanitizer. */
+	tcase_add_unchecked_fixture(race, names_setup, names_teardown);
+	tcase_set_timeout(race, 60);
+	tcase_add_test(race, test_finish_interrupt_race);
+	suite_add_tcase(s, race);
+	return s;
+}
