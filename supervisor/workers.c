@@ -82,6 +82,12 @@ void workers_admit(struct run *r)
 
 		if (sem_trywait(tokens) < 0)
 			return; /* every token is held by a running task */
+		if (r->nfree == 0) {
+			/* More tokens than the cap: someone posted to the table's
+			 * semaphore.  Our own count of workers is the authority. */
+			sem_post(tokens);
+			return;
+		}
 		err = start_worker(r, r->next);
 		if (err == -EAGAIN && r->running > 0) {
 			sem_post(tokens);

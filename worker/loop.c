@@ -382,7 +382,10 @@ static void handle(struct loop *l, struct io_uring_cqe *cqe)
 		on_idle_timer(l);
 		break;
 	case OP_KILL_TIMER:
-		worker_kill_leftovers(l->st->task_pid, SIGKILL);
+		/* Once reaped, the pid may be reused: reap() already killed the
+		 * group, and later orphans are handled on their SIGCHLD. */
+		if (!l->reaped)
+			worker_kill_leftovers(l->st->task_pid, SIGKILL);
 		break;
 	case OP_DRAIN_TIMER:
 		on_drain_timer(l);
