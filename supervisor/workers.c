@@ -188,12 +188,24 @@ void workers_kill(struct run *r, struct worker_ref *w)
 	w->kill_at_ns = 0;
 }
 
+/* A policy deadline BASE_NS + LIMIT_MS; the task's clock starts when it
+ * started, which the worker records: until then the fork time stands in,
+ * which is earlier, so the deadline is only ever checked early, never late. */
+static int64_t policy_due(int64_t base_ns, uint64_t limit_ms)
+{
+	return base_ns + (int64_t)limit_ms * 1000000;
+}
+
+#define NOT_STARTED_RECHECK_NS (50 * 1000000)
+
 /* The deadline of one worker's policy, applying it when due. */
 static int64_t worker_deadline(struct run *r, struct worker_ref *w, int64_t now)
 {
 	const struct options *o = r->opt;
 	struct os_slot *s = slot_of(r, w->slot);
+	int64_t start = atomic_load(&s->start_mono_ns);
 	int64_t due = 0, at;
+	uint32_t reason = OS_REASON_NONE;
 
 	if (w->kill_at_ns) {
 		if (now >= w->kill_at_ns)
@@ -203,23 +215,23 @@ static int64_t worker_deadline(struct run *r, struct worker_ref *w, int64_t now)
 	if (w->reason || os_state_is_terminal(atomic_load(&s->state)))
 		return 0;
 	if (o->timeout_ms) {
-		at = w->started_ns + (int64_t)o->timeout_ms * 1000000;
-		if (now >= at) {
-			workers_interrupt(r, w, OS_REASON_TIMEOUT, now);
-			return w->kill_at_ns;
-		}
-		due = at;
+		due = policy_due(start ? start : w->started_ns, o->timeout_ms);
+		if (now >= due)
+			reason = OS_REASON_TIMEOUT;
 	}
-	if (o->idle_timeout_ms) {
+	if (o->idle_timeout_ms && !reason) {
 		int64_t last = atomic_load(&s->output_mono_ns);
-		at = (last ? last : w->started_ns) + (int64_t)o->idle_timeout_ms * 1000000;
-		if (now >= at) {
-			workers_interrupt(r, w, OS_REASON_IDLE_TIMEOUT, now);
-			return w->kill_at_ns;
-		}
+		at = policy_due(last ? last : w->started_ns, o->idle_timeout_ms);
+		if (now >= at)
+			reason = OS_REASON_IDLE_TIMEOUT;
 		due = due && due < at ? due : at;
 	}
-	return due;
+	if (!reason)
+		return due;
+	if (!start)
+		return now + NOT_STARTED_RECHECK_NS; /* setup is slow: wait for the start */
+	workers_interrupt(r, w, reason, now);
+	return w->kill_at_ns;
 }
 
 int64_t workers_deadlines(struct run *r, int64_t now)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ struct loop {
 	struct outbuf buf[NBUF];
 	int cur;                         /* buffer being filled */
 	int reading, polling, eof;
+	int nowait;                      /* reads carry RWF_NOWAIT (see submit_read) */
 	unsigned writes;                 /* writes in flight */
 	uint64_t log_off;
 	int log_err;
@@ -185,6 +187,11 @@ static void submit_read(struct loop *l)
 	sqe = sqe_get(l);
 	io_uring_prep_read(sqe, l->st->master, l->mem + (size_t)l->cur * BUF_SIZE + b->fill,
 			   BUF_SIZE - b->fill, 0);
+	/* Without RWF_NOWAIT, io_uring parks a read on an empty PTY (even an
+	 * O_NONBLOCK one) until data comes, and we could never tell that the
+	 * stream paused, which is when a partial buffer must be flushed. */
+	if (l->nowait)
+		sqe->rw_flags = RWF_NOWAIT;
 	io_uring_sqe_set_data64(sqe, ud(OP_READ, 0));
 	l->reading = 1;
 }
@@ -230,8 +237,12 @@ static void on_read(struct loop *l, int res)
 	if (res > 0) {
 		l->buf[l->cur].fill += (uint32_t)res;
 		account_output(l, res);
-		if (BUF_SIZE - l->buf[l->cur].fill < READ_MIN)
+		/* Without NOWAIT a read may wait indefinitely: flush each one. */
+		if (!l->nowait || BUF_SIZE - l->buf[l->cur].fill < READ_MIN)
 			flush(l);
+		submit_read(l);
+	} else if (res == -EOPNOTSUPP && l->nowait) {
+		l->nowait = 0; /* a kernel whose tty lacks FMODE_NOWAIT */
 		submit_read(l);
 	} else if (res == -EAGAIN || res == -EINTR) {
 		flush(l); /* the stream paused: make the transcript current */
@@ -407,6 +418,7 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 	l->table = st->cfg->table;
 	l->slot = st->slot;
 	l->last_output_ns = os_now_mono_ns();
+	l->nowait = 1;
 	l->mem = mmap(NULL, (size_t)NBUF * BUF_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (l->mem == MAP_FAILED)
