@@ -13,7 +13,8 @@
 #include "table.h"
 #include "util.h"
 
-enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF, OPT_VERSION };
+enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF, OPT_VERSION,
+       OPT_INPUT_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -24,6 +25,7 @@ static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "crlf", no_argument, NULL, OPT_CRLF },
+	{ "input-timeout", required_argument, NULL, OPT_INPUT_TIMEOUT },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -43,6 +45,7 @@ static void usage(void)
 	       "      --timeout SEC      interrupt a task running this long (default off)\n"
 	       "      --grace SEC        SIGTERM to SIGKILL delay on interrupt (default 5)\n"
 	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
+	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
 	       "  -d, --detach           return once the run is set up; run in the background\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n\n"
@@ -128,6 +131,8 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		return parse_secs("--timeout", optarg, 1, &opt->timeout_ms, err, len);
 	case OPT_GRACE:
 		return parse_secs("--grace", optarg, 0, &opt->grace_ms, err, len);
+	case OPT_INPUT_TIMEOUT:
+		return parse_secs("--input-timeout", optarg, 1, &opt->input_timeout_ms, err, len);
 	case OPT_CRLF:
 		opt->crlf = 1;
 		return 0;
@@ -149,6 +154,7 @@ static void set_defaults(struct options *opt)
 	opt->name = "default";
 	opt->idle_after_ms = 30000;
 	opt->grace_ms = 5000;
+	opt->input_timeout_ms = 300000;
 	opt->taskfile = "-";
 }
 

@@ -14,6 +14,7 @@ struct options {
 	uint64_t idle_timeout_ms; /* 0 = off */
 	uint64_t timeout_ms;      /* 0 = off */
 	uint64_t grace_ms;
+	uint64_t input_timeout_ms; /* longest gap while reading the task file */
 	int crlf;
 	int detach;
 	const char *taskfile;     /* "-" for standard input */

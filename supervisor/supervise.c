@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +43,9 @@ static int take_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static void read_tasks(const char *file, struct tasklist *tasks)
+static void read_tasks(const struct options *opt, struct tasklist *tasks)
 {
+	const char *file = opt->taskfile;
 	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
 	const char *shown = fd == 0 ? "<stdin>" : file;
 	struct tasklist_error err;
@@ -53,8 +55,15 @@ static void read_tasks(const char *file, struct tasklist *tasks)
 
 	if (fd < 0)
 		os_die_err(EXIT_USAGE, -errno, "%s", shown);
+	if (isatty(fd))
+		os_die(EXIT_USAGE, "%s is a terminal: give a TASKFILE or pipe the tasks in", shown);
 	/* The whole file is read first: a bad line anywhere starts nothing. */
-	ret = tasklist_slurp(fd, (size_t)1 << 34, &buf, &len);
+	ret = tasklist_slurp(fd, (size_t)1 << 34,
+			     opt->input_timeout_ms > INT_MAX ? INT_MAX : (int)opt->input_timeout_ms,
+			     &buf, &len);
+	if (ret == -ETIMEDOUT)
+		os_die(EXIT_USAGE, "%s: no data and no end of file for %llu s (see --input-timeout)",
+		       shown, (unsigned long long)(opt->input_timeout_ms / 1000));
 	if (ret)
 		os_die_err(EXIT_USAGE, ret, "%s", shown);
 	if (fd != 0)
@@ -194,7 +203,7 @@ int main(int argc, char **argv)
 		return 0;
 	if (ret)
 		os_die(EXIT_USAGE, "%s (try --help)", ret == -EINVAL ? err : strerror(-ret));
-	read_tasks(opt.taskfile, &tasks);
+	read_tasks(&opt, &tasks);
 	setup(&r, &notify_fd);
 	if (opt.detach)
 		go_background(&r, notify_fd);

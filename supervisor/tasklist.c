@@ -2,6 +2,7 @@
  * tasklist.c: reading and splitting the task file.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,23 @@
 #include "table.h"
 #include "tasklist.h"
 
-int tasklist_slurp(int fd, size_t limit, char **bufp, size_t *lenp)
+/* Wait until FD has data or EOF; -ETIMEDOUT after IDLE_MS of nothing. */
+static int wait_input(int fd, int idle_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	if (idle_ms <= 0)
+		return 0;
+	do
+		n = poll(&p, 1, idle_ms);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == 0 ? -ETIMEDOUT : 0;
+}
+
+int tasklist_slurp(int fd, size_t limit, int idle_ms, char **bufp, size_t *lenp)
 {
 	/* Room for one byte past LIMIT: reading it is how a file just over the
 	 * limit is told from one exactly at it. */
@@ -35,7 +52,11 @@ int tasklist_slurp(int fd, size_t limit, char **bufp, size_t *lenp)
 			}
 			buf = bigger;
 		}
-		n = read(fd, buf + len, cap - len);
+		n = wait_input(fd, idle_ms);
+		if (n == 0)
+			n = read(fd, buf + len, cap - len);
+		else
+			errno = (int)-n, n = -1;
 		if (n == 0)
 			break;
 		if (n < 0) {

@@ -33,10 +33,11 @@ int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_
 
 /*
  * Read all of FD into a fresh buffer (at most LIMIT bytes; -EFBIG past it)
- * with one spare byte after the data, as tasklist_parse wants.
- * Returns 0 or -errno.
+ * with one spare byte after the data, as tasklist_parse wants.  With
+ * IDLE_MS > 0, a gap of that long with neither data nor EOF (a FIFO nobody
+ * closes) gives -ETIMEDOUT.  Returns 0 or -errno.
  */
-int tasklist_slurp(int fd, size_t limit, char **buf, size_t *len);
+int tasklist_slurp(int fd, size_t limit, int idle_ms, char **buf, size_t *len);
 
 void tasklist_free(struct tasklist *list);
 

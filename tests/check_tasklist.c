@@ -216,7 +216,7 @@ static int file_of(const char *data, size_t n)
 static int slurp_file(size_t n, size_t limit, char **buf, size_t *len)
 {
 	char *data = pattern(n);
-	int fd = file_of(data, n), err = tasklist_slurp(fd, limit, buf, len);
+	int fd = file_of(data, n), err = tasklist_slurp(fd, limit, 0, buf, len);
 
 	if (err == 0) {
 		ck_assert_uint_eq(*len, n);
@@ -268,7 +268,7 @@ START_TEST(test_slurp_pipe)
 	struct tasklist l;
 	struct tasklist_error e;
 
-	ck_assert_int_eq(tasklist_slurp(fd, 1u << 20, &buf, &len), 0);
+	ck_assert_int_eq(tasklist_slurp(fd, 1u << 20, 0, &buf, &len), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_uint_eq(len, n);
@@ -292,7 +292,7 @@ START_TEST(test_slurp_pipe_too_big)
 	int fd, status;
 	pid_t pid = pipe_writer(200000, &fd);
 
-	ck_assert_int_eq(tasklist_slurp(fd, 100000, &buf, &len), -EFBIG);
+	ck_assert_int_eq(tasklist_slurp(fd, 100000, 0, &buf, &len), -EFBIG);
 	close(fd);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -340,7 +340,7 @@ START_TEST(test_slurp_limit)
 	ck_assert_uint_eq(len, 0);
 	free(buf);
 	ck_assert_int_eq(slurp_file(1, 0, &buf, &len), -EFBIG);
-	ck_assert_int_eq(tasklist_slurp(-1, 100, &buf, &len), -EBADF);
+	ck_assert_int_eq(tasklist_slurp(-1, 100, 0, &buf, &len), -EBADF);
 }
 END_TEST
 
