@@ -35,11 +35,13 @@ void os_format_iso8601(char *buf, size_t len, int64_t real_ns)
 {
 	time_t secs = (time_t)(real_ns / 1000000000);
 	struct tm tm;
-	char stamp[24];
 
+	/* Not strftime: it calls tzset, which re-reads /etc/localtime in every
+	 * worker that logs an event. */
 	gmtime_r(&secs, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", stamp, (long)(real_ns % 1000000000 / 1000));
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long)(real_ns % 1000000000 / 1000));
 }
 
 int os_parse_uint(const char *text, uint64_t min, uint64_t max, uint64_t *out)

@@ -5,6 +5,7 @@
 #ifndef ONESHOT_RUN_H
 #define ONESHOT_RUN_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,7 @@ struct run {
 	int forced;                   /* a second one: everything was SIGKILLed */
 	int fork_blocked;             /* fork hit a limit: retry after a reap */
 	uint32_t interrupting;        /* workers asked to interrupt, not yet reaped */
+	sigset_t reset_signals;       /* dispositions tasks get back as SIG_DFL */
 };
 
 /*

@@ -43,6 +43,20 @@ static int take_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* The signals whose disposition is not SIG_DFL here (SIGPIPE, and whatever
+ * we inherited ignored, like SIGINT in a background job of a script): tasks
+ * get them back as SIG_DFL.  Found once, so a spawn resets only these. */
+static void find_reset_signals(sigset_t *set)
+{
+	struct sigaction sa;
+
+	sigemptyset(set);
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_DFL)
+			sigaddset(set, sig);
+}
+
 static void read_tasks(const struct options *opt, struct tasklist *tasks)
 {
 	const char *file = opt->taskfile;
@@ -198,6 +212,7 @@ int main(int argc, char **argv)
 	r.sigfd = take_signals();
 	if (r.sigfd < 0)
 		os_die_err(EXIT_USAGE, r.sigfd, "signalfd");
+	find_reset_signals(&r.reset_signals);
 	ret = options_parse(argc, argv, &opt, err, sizeof(err));
 	if (ret == 1)
 		return 0;

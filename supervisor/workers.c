@@ -52,7 +52,7 @@ static int start_worker(struct run *r, uint32_t i)
 		.run_name = r->opt->name, .logdir_fd = r->logdir_fd,
 		.supervisor_sigfd = r->sigfd, .supervisor_pid = r->self,
 		.idle_after_ms = r->opt->idle_after_ms, .grace_ms = r->opt->grace_ms,
-		.crlf = r->opt->crlf,
+		.crlf = r->opt->crlf, .reset_signals = &r->reset_signals,
 	};
 	uint32_t e = r->free_refs[--r->nfree];
 	struct worker_ref *w = &r->workers[e];
@@ -163,6 +163,25 @@ void workers_reap(struct run *r)
 	}
 }
 
+/*
+ * SIGTERM the task's group now rather than when its worker gets scheduled:
+ * with hundreds of workers that is the difference between a few and a
+ * hundred milliseconds.  The worker was signalled first, so its SIGTERM is
+ * pending before the task's death raises SIGCHLD, and signalfd hands out
+ * the lower signal first: the worker still records INTERRUPTED.  A task
+ * not yet reaped by its worker cannot have had its pid reused.
+ */
+static void signal_task_group(struct run *r, struct worker_ref *w)
+{
+	struct os_slot *s = slot_of(r, w->slot);
+	int32_t task = atomic_load(&s->task_pid);
+
+	if (task > 1 && !os_state_is_terminal(atomic_load(&s->state))) {
+		kill(-task, SIGTERM);
+		kill(-task, SIGCONT);
+	}
+}
+
 void workers_interrupt(struct run *r, struct worker_ref *w, uint32_t reason, int64_t now)
 {
 	union sigval why = { .sival_int = (int)reason };
@@ -176,6 +195,7 @@ void workers_interrupt(struct run *r, struct worker_ref *w, uint32_t reason, int
 	w->kill_at_ns = now + (int64_t)(r->opt->grace_ms + 2000) * 1000000;
 	if (sigqueue(w->pid, SIGTERM, why) < 0 && errno != ESRCH)
 		os_warn_err(-errno, "task %u: signal worker %d", w->slot + 1, (int)w->pid);
+	signal_task_group(r, w);
 }
 
 void workers_kill(struct run *r, struct worker_ref *w)

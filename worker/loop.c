@@ -1,17 +1,21 @@
 /*
  * loop.c: the worker's one io_uring loop.
  *
- * Inputs: reads of the PTY master (coalesced into 64 KiB buffers, flushed to
- * the transcript when a buffer fills or the stream pauses), reads of the
- * signalfd (SIGCHLD, SIGTERM), and three timers (silence, SIGKILL after the
- * grace period, drain after the task exited).  The task is finished when it
- * has been reaped AND its terminal has hit EOF (or stopped talking after the
- * reap) AND every transcript write has completed: those events come in any
- * order.
+ * Inputs: reads of the PTY master, reads of the signalfd (SIGCHLD,
+ * SIGTERM), and three timers (silence, SIGKILL after the grace period,
+ * drain after the task exited).  Output is coalesced: PTY reads return at
+ * most ~4 KiB, so they fill one 64 KiB buffer that is written to the
+ * transcript with pwrite when it is nearly full or the stream pauses.  The
+ * write is synchronous on purpose: handed to io_uring, buffered file writes
+ * go through a kernel worker thread, which cost ~30% more CPU per GiB than
+ * writing inline (bench/README.md); a slow disk then holds the task back
+ * through its terminal, as it would with script(1).
+ *
+ * The task is finished when it has been reaped AND its terminal has hit
+ * EOF (or stayed silent after the reap); the two come in either order.
  */
 #include <errno.h>
 #include <liburing.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,32 +31,23 @@
 #include "state.h"
 #include "util.h"
 
-#define NBUF       4
 #define BUF_SIZE   (64 * 1024)
 #define READ_MIN   4096            /* a PTY read returns at most ~4 KiB */
 #define DRAIN_MS   1000            /* after the reap, wait this long for EOF */
-#define RING_SIZE  16
+#define RING_SIZE  8
 
-enum op { OP_READ, OP_POLL, OP_WRITE, OP_SIGNAL, OP_IDLE_TIMER, OP_KILL_TIMER, OP_DRAIN_TIMER };
-
-struct outbuf {
-	uint32_t fill;     /* bytes held */
-	uint32_t written;  /* bytes of a flush already written */
-	uint64_t off;      /* transcript offset of byte 0 */
-	int writing;
-};
+enum op { OP_READ, OP_SIGNAL, OP_IDLE_TIMER, OP_KILL_TIMER, OP_DRAIN_TIMER };
 
 struct loop {
 	struct io_uring ring;
 	const struct loop_start *st;
 	struct os_table *table;
 	struct os_slot *slot;
-	char *mem;                       /* NBUF * BUF_SIZE, touched only as used */
-	struct outbuf buf[NBUF];
-	int cur;                         /* buffer being filled */
-	int reading, polling, eof;
-	int nowait;                      /* reads carry RWF_NOWAIT (see submit_read) */
-	unsigned writes;                 /* writes in flight */
+	char *buf;                       /* BUF_SIZE, touched only as used */
+	uint32_t fill;
+	int reading, eof;
+	int nowait;                      /* reads may carry RWF_NOWAIT */
+	int parked;                      /* next read waits for data */
 	uint64_t log_off;
 	int log_err;
 	int64_t last_output_ns;
@@ -62,11 +57,6 @@ struct loop {
 	int reaped;
 	int64_t reaped_at_ns;
 };
-
-static uint64_t ud(enum op op, int idx)
-{
-	return (uint64_t)op | ((uint64_t)idx << 8);
-}
 
 static struct io_uring_sqe *sqe_get(struct loop *l)
 {
@@ -86,7 +76,7 @@ static void arm_timer(struct loop *l, enum op op, struct __kernel_timespec *ts, 
 	ts->tv_sec = at_ns / 1000000000;
 	ts->tv_nsec = at_ns % 1000000000;
 	io_uring_prep_timeout(sqe, ts, 0, IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, ud(op, 0));
+	io_uring_sqe_set_data64(sqe, op);
 }
 
 static void arm_signal_read(struct loop *l)
@@ -94,51 +84,10 @@ static void arm_signal_read(struct loop *l)
 	struct io_uring_sqe *sqe = sqe_get(l);
 
 	io_uring_prep_read(sqe, l->st->sigfd, &l->si, sizeof(l->si), 0);
-	io_uring_sqe_set_data64(sqe, ud(OP_SIGNAL, 0));
+	io_uring_sqe_set_data64(sqe, OP_SIGNAL);
 }
 
 /* --- transcript ----------------------------------------------------------- */
-
-static void submit_write(struct loop *l, int i)
-{
-	struct outbuf *b = &l->buf[i];
-	struct io_uring_sqe *sqe = sqe_get(l);
-
-	io_uring_prep_write(sqe, l->st->logfd, l->mem + (size_t)i * BUF_SIZE + b->written,
-			    b->fill - b->written, b->off + b->written);
-	io_uring_sqe_set_data64(sqe, ud(OP_WRITE, i));
-	b->writing = 1;
-	l->writes++;
-}
-
-static void release(struct loop *l, int i)
-{
-	l->buf[i].fill = l->buf[i].written = 0;
-	l->buf[i].writing = 0;
-}
-
-/* Hand the current buffer to the transcript and move on to a free one. */
-static void flush(struct loop *l)
-{
-	struct outbuf *b = &l->buf[l->cur];
-
-	if (b->fill == 0 || b->writing)
-		return;
-	b->off = l->log_off;
-	l->log_off += b->fill;
-	if (l->log_err) {
-		release(l, l->cur); /* transcript lost; keep draining the terminal */
-		return;
-	}
-	submit_write(l, l->cur);
-	for (int k = 1; k <= NBUF; k++) {
-		int i = (l->cur + k) % NBUF;
-		if (!l->buf[i].writing) {
-			l->cur = i;
-			return;
-		}
-	}
-}
 
 static void set_message(struct loop *l, const char *what, int err)
 {
@@ -150,59 +99,46 @@ static void set_message(struct loop *l, const char *what, int err)
 	os_slot_write_end(l->slot);
 }
 
-static void submit_read(struct loop *l);
-
-static void on_write(struct loop *l, int i, int res)
+/* Write the buffer to the transcript.  After a write error the output is
+ * still read and counted, so the task never blocks on its terminal. */
+static void flush(struct loop *l)
 {
-	struct outbuf *b = &l->buf[i];
+	uint32_t done = 0;
+	ssize_t n;
 
-	l->writes--;
-	if (res < 0 || (res == 0 && b->written < b->fill)) {
-		if (!l->log_err) {
-			l->log_err = res < 0 ? res : -EIO;
+	while (done < l->fill && !l->log_err) {
+		n = pwrite(l->st->logfd, l->buf + done, l->fill - done,
+			   (off_t)(l->log_off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			l->log_err = n < 0 ? -errno : -EIO;
 			set_message(l, "transcript write failed", l->log_err);
+			break;
 		}
-		release(l, i);
-	} else if (b->written + (uint32_t)res < b->fill) {
-		b->written += (uint32_t)res;
-		submit_write(l, i);
-		return;
-	} else {
-		release(l, i);
+		done += (uint32_t)n;
 	}
-	submit_read(l); /* a read may have been waiting for a free buffer */
+	l->log_off += l->fill;
+	l->fill = 0;
 }
 
 /* --- the terminal --------------------------------------------------------- */
 
 static void submit_read(struct loop *l)
 {
-	struct outbuf *b = &l->buf[l->cur];
 	struct io_uring_sqe *sqe;
 
-	if (l->reading || l->polling || l->eof)
+	if (l->reading || l->eof)
 		return;
-	if (b->writing)
-		return; /* every buffer is being written: on_write calls back */
 	sqe = sqe_get(l);
-	io_uring_prep_read(sqe, l->st->master, l->mem + (size_t)l->cur * BUF_SIZE + b->fill,
-			   BUF_SIZE - b->fill, 0);
-	/* Without RWF_NOWAIT, io_uring parks a read on an empty PTY (even an
-	 * O_NONBLOCK one) until data comes, and we could never tell that the
-	 * stream paused, which is when a partial buffer must be flushed. */
-	if (l->nowait)
+	io_uring_prep_read(sqe, l->st->master, l->buf + l->fill, BUF_SIZE - l->fill, 0);
+	/* A read without RWF_NOWAIT waits in the kernel until data comes (even
+	 * on an O_NONBLOCK PTY).  With it, an empty terminal answers -EAGAIN:
+	 * that is how the loop knows the stream paused and flushes. */
+	if (l->nowait && !l->parked)
 		sqe->rw_flags = RWF_NOWAIT;
-	io_uring_sqe_set_data64(sqe, ud(OP_READ, 0));
+	io_uring_sqe_set_data64(sqe, OP_READ);
 	l->reading = 1;
-}
-
-static void submit_poll(struct loop *l)
-{
-	struct io_uring_sqe *sqe = sqe_get(l);
-
-	io_uring_prep_poll_add(sqe, l->st->master, POLLIN);
-	io_uring_sqe_set_data64(sqe, ud(OP_POLL, 0));
-	l->polling = 1;
 }
 
 static void arm_idle_timer(struct loop *l)
@@ -235,23 +171,24 @@ static void on_read(struct loop *l, int res)
 {
 	l->reading = 0;
 	if (res > 0) {
-		l->buf[l->cur].fill += (uint32_t)res;
+		l->parked = 0;
+		l->fill += (uint32_t)res;
 		account_output(l, res);
-		/* Without NOWAIT a read may wait indefinitely: flush each one. */
-		if (!l->nowait || BUF_SIZE - l->buf[l->cur].fill < READ_MIN)
+		/* Without NOWAIT every read may be the last for a while. */
+		if (!l->nowait || BUF_SIZE - l->fill < READ_MIN)
 			flush(l);
-		submit_read(l);
 	} else if (res == -EOPNOTSUPP && l->nowait) {
 		l->nowait = 0; /* a kernel whose tty lacks FMODE_NOWAIT */
-		submit_read(l);
 	} else if (res == -EAGAIN || res == -EINTR) {
 		flush(l); /* the stream paused: make the transcript current */
-		submit_poll(l);
+		l->parked = 1;
 	} else {
 		/* 0 or -EIO: every slave fd is closed. */
 		l->eof = 1;
 		flush(l);
+		return;
 	}
+	submit_read(l);
 }
 
 /* --- the task ------------------------------------------------------------- */
@@ -285,7 +222,9 @@ static void reap(struct loop *l)
 		l->reaped_at_ns = os_now_mono_ns();
 		record_exit(l, status);
 	}
-	if (l->reaped) {
+	/* No child left means nothing of the task is left: every survivor of
+	 * its tree would have been re-parented to us, the subreaper. */
+	if (l->reaped && !(pid < 0 && errno == ECHILD)) {
 		/* Whatever the task left behind dies with it; orphans re-parented
 		 * to us after an earlier round are caught on their SIGCHLD. */
 		worker_kill_leftovers(l->st->task_pid, SIGKILL);
@@ -373,18 +312,10 @@ static void on_drain_timer(struct loop *l)
 static void handle(struct loop *l, struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
-	int idx = (int)(data >> 8);
 
-	switch ((enum op)(data & 0xff)) {
+	switch ((enum op)data) {
 	case OP_READ:
 		on_read(l, cqe->res);
-		break;
-	case OP_POLL:
-		l->polling = 0;
-		submit_read(l);
-		break;
-	case OP_WRITE:
-		on_write(l, idx, cqe->res);
 		break;
 	case OP_SIGNAL:
 		on_signal(l, cqe->res);
@@ -406,7 +337,7 @@ static void handle(struct loop *l, struct io_uring_cqe *cqe)
 
 static int finished(const struct loop *l)
 {
-	return l->reaped && (l->eof || l->drain_expired) && l->writes == 0;
+	return l->reaped && (l->eof || l->drain_expired);
 }
 
 static int loop_init(struct loop *l, const struct loop_start *st)
@@ -419,13 +350,12 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 	l->slot = st->slot;
 	l->last_output_ns = os_now_mono_ns();
 	l->nowait = 1;
-	l->mem = mmap(NULL, (size_t)NBUF * BUF_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (l->mem == MAP_FAILED)
+	l->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (l->buf == MAP_FAILED)
 		return -errno;
 	err = io_uring_queue_init(RING_SIZE, &l->ring, 0);
 	if (err < 0)
-		munmap(l->mem, (size_t)NBUF * BUF_SIZE);
+		munmap(l->buf, BUF_SIZE);
 	return err;
 }
 
@@ -453,7 +383,8 @@ int worker_loop_run(const struct loop_start *st)
 		}
 		io_uring_cq_advance(&l.ring, seen);
 	}
-	io_uring_queue_exit(&l.ring);
-	munmap(l.mem, (size_t)NBUF * BUF_SIZE);
+	flush(&l);
+	/* The ring and buffer go with the process: the worker exits next, and
+	 * tearing the ring down here would only delay that in series. */
 	return err;
 }

@@ -1,5 +1,6 @@
 /*
- * spawn.c: starting the task.  posix_spawn (clone with CLONE_VFORK in glibc)
+ * spawn.c: starting the task, directly when its line needs no shell
+ * (argv.c), else as /bin/sh -c LINE.  posix_spawn (clone with CLONE_VFORK in glibc)
  * returns only after the exec succeeded or failed, so the worker knows the
  * task runs before it records the start, and no page tables are copied.
  */
@@ -40,13 +41,12 @@ static char **task_environment(const char *run_name, uint32_t task_id,
 }
 
 static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
-			    const char *slave_path)
+			    const char *slave_path, const sigset_t *reset)
 {
-	sigset_t none, all;
+	sigset_t none;
 	int err;
 
 	sigemptyset(&none);
-	sigfillset(&all);
 	err = posix_spawnattr_init(attr);
 	if (err)
 		return err;
@@ -55,7 +55,7 @@ static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t 
 	if (!err)
 		err = posix_spawnattr_setsigmask(attr, &none);
 	if (!err)
-		err = posix_spawnattr_setsigdefault(attr, &all);
+		err = posix_spawnattr_setsigdefault(attr, reset);
 	if (!err)
 		err = posix_spawn_file_actions_init(fa);
 	/* Opened without O_NOCTTY by a fresh session leader, the slave becomes
@@ -69,13 +69,22 @@ static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t 
 	return err;
 }
 
-pid_t worker_spawn(const char *slave_path, const char *cmd, const char *run_name,
-		   uint32_t task_id)
+/* Programs a failed direct exec leaves to the shell, which reports them
+ * the usual way (127 not found, 126 not executable) or runs a script
+ * without a #! line. */
+static int shell_should_retry(int err)
+{
+	return err == ENOENT || err == EACCES || err == ENOEXEC || err == ENOTDIR ||
+	       err == ELOOP || err == ENAMETOOLONG;
+}
+
+pid_t worker_spawn(const struct worker_spawn_args *a)
 {
 	char run_var[96], id_var[32];
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	char **env = task_environment(run_name, task_id, run_var, sizeof(run_var),
+	char *sh_argv[] = { "sh", "-c", (char *)a->cmd, NULL };
+	char **env = task_environment(a->run_name, a->task_id, run_var, sizeof(run_var),
 				      id_var, sizeof(id_var));
+	char **plain = NULL;
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
@@ -83,11 +92,17 @@ pid_t worker_spawn(const char *slave_path, const char *cmd, const char *run_name
 
 	if (!env)
 		return -ENOMEM;
-	err = spawn_attributes(&attr, &fa, slave_path);
-	if (!err)
-		err = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
+	err = spawn_attributes(&attr, &fa, a->slave_path, a->reset_signals);
+	if (!err && worker_split_plain(a->cmd, &plain) == 1) {
+		err = posix_spawnp(&pid, plain[0], &fa, &attr, plain, env);
+		if (err && shell_should_retry(err))
+			err = posix_spawn(&pid, "/bin/sh", &fa, &attr, sh_argv, env);
+	} else if (!err) {
+		err = posix_spawn(&pid, "/bin/sh", &fa, &attr, sh_argv, env);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	worker_argv_free(plain);
 	free(env);
 	return err ? -err : pid;
 }

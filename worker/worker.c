@@ -116,9 +116,11 @@ void worker_main(const struct worker_config *cfg)
 	st.master = worker_pty_open(cfg->crlf, slave, sizeof(slave));
 	if (st.master < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "open pty", st.master);
-	st.task_pid = worker_spawn(slave, cfg->cmd, cfg->run_name, s->id);
+	st.task_pid = worker_spawn(&(struct worker_spawn_args){
+		.slave_path = slave, .cmd = cfg->cmd, .run_name = cfg->run_name,
+		.task_id = s->id, .reset_signals = cfg->reset_signals });
 	if (st.task_pid < 0)
-		setup_failed(cfg, s, OS_REASON_SETUP, "spawn /bin/sh", st.task_pid);
+		setup_failed(cfg, s, OS_REASON_SETUP, "spawn", st.task_pid);
 	record_start(cfg->table, s, st.task_pid);
 	err = worker_loop_run(&st);
 	if (err)

@@ -7,6 +7,7 @@
 #ifndef ONESHOT_WORKER_H
 #define ONESHOT_WORKER_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
@@ -24,6 +25,7 @@ struct worker_config {
 	uint64_t idle_after_ms;
 	uint64_t grace_ms;
 	int crlf;                 /* leave ONLCR on (\n becomes \r\n) */
+	const sigset_t *reset_signals; /* dispositions that are not SIG_DFL */
 };
 
 /*
@@ -39,11 +41,25 @@ noreturn void worker_main(const struct worker_config *cfg);
  * slave's path goes to PATH.  Returns the master fd or -errno. */
 int worker_pty_open(int crlf, char *path, size_t len);
 
-/* spawn.c: start /bin/sh -c CMD as a session leader whose controlling
- * terminal, stdin, stdout and stderr are the slave at SLAVE_PATH.  Returns
- * the pid (also its process group id) or -errno. */
-pid_t worker_spawn(const char *slave_path, const char *cmd, const char *run_name,
-		   uint32_t task_id);
+struct worker_spawn_args {
+	const char *slave_path;
+	const char *cmd;
+	const char *run_name;
+	uint32_t task_id;
+	const sigset_t *reset_signals; /* set back to SIG_DFL in the task */
+};
+
+/* spawn.c: start CMD (directly if it needs no shell, else /bin/sh -c CMD)
+ * as a session leader whose controlling terminal, stdin, stdout and stderr
+ * are the slave at SLAVE_PATH.  Returns the pid (also its process group
+ * id) or -errno. */
+pid_t worker_spawn(const struct worker_spawn_args *args);
+
+/* argv.c: if LINE is plain words whose first is no shell builtin, keyword
+ * or assignment, set *ARGV (free with worker_argv_free) and return 1;
+ * return 0 when LINE needs a shell, -ENOMEM on failure. */
+int worker_split_plain(const char *line, char ***argv);
+void worker_argv_free(char **argv);
 
 /* reap.c: kill whatever is left of the task: its process group and every
  * process orphaned to this worker (a child subreaper).  Returns how many
