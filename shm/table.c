@@ -51,7 +51,9 @@ static int open_for_run(const char *objname, uid_t uid)
 		if (fchmod(fd, 0600) < 0)
 			goto fail_errno;
 	} else if (errno == EEXIST) {
-		fd = shm_open(objname, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+		/* O_NONBLOCK: a FIFO planted under the name must not hang us;
+		 * check_object refuses anything but a regular file. */
+		fd = shm_open(objname, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 		if (fd < 0)
 			return -errno;
 	} else {
@@ -200,7 +202,7 @@ int os_table_open(uid_t uid, const char *name, struct os_table *out, const char 
 	err = os_table_object_name(objname, sizeof(objname), uid, name);
 	if (err)
 		return err;
-	fd = shm_open(objname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+	fd = shm_open(objname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	err = check_object(fd, uid);

@@ -89,6 +89,7 @@ const char *os_msg_prog(void)
 	return prog;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void vmsg(const char *kind, int err, const char *fmt, va_list ap)
 {
 	char line[1024];

@@ -11,5 +11,6 @@ Suite *make_state_suite(void);
 Suite *make_slot_suite(void);
 Suite *make_table_suite(void);
 Suite *make_tasklist_suite(void);
+Suite *make_ps_suite(void);
 
 #endif

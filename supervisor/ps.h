@@ -1,0 +1,99 @@
+/*
+ * ps.h: oneshot-ps's options and modes.  Each mode (ps_list.c, ps_show.c,
+ * ps_watch.c, ps_follow.c, ps_wait.c, ps_rm.c) is main-level code: it prints
+ * its own errors through os_die/os_warn and returns the exit status.
+ */
+#ifndef ONESHOT_PS_H
+#define ONESHOT_PS_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdnoreturn.h>
+#include <sys/types.h>
+
+#include "ps_run.h"
+
+/* Exit statuses; see EXIT STATUS in oneshot-ps(1). */
+enum {
+	PS_EXIT_OK = 0,
+	PS_EXIT_NO_RUN = 1,   /* no such run, not yours, or another failure */
+	PS_EXIT_USAGE = 2,
+	PS_EXIT_INVALID = 3,  /* the table exists but is not valid */
+	PS_EXIT_ALIVE = 4,    /* --rm refused: the run is alive */
+	PS_EXIT_TIMEOUT = 124,/* --wait SEC passed */
+	PS_EXIT_LOST = 125,   /* --wait: the run ended without an exit status */
+};
+
+/* How output looks: worked out once from the terminal and environment. */
+struct ps_view {
+	int color;          /* ANSI colour for states */
+	int utf8;           /* the locale's charset is UTF-8 */
+	size_t cols;        /* cut lines to this width; 0: never cut */
+	size_t max_rows;    /* task rows to show at most; 0: all */
+	int active_first;   /* RUNNING and IDLE tasks before the others */
+	unsigned state_mask;/* bit per enum os_state to show; 0: all */
+};
+
+struct ps_opts {
+	const char *name;     /* -n NAME, or NULL */
+	uid_t uid;            /* -u USER, else the caller's */
+	int uid_given;
+	int json;
+	int watch;
+	uint64_t watch_ms;
+	int follow;
+	int wait;
+	uint64_t wait_ms;     /* 0: no limit */
+	const char *rm;       /* --rm NAME */
+	int tty;              /* standard output is a terminal */
+	struct ps_view view;
+};
+
+/* ps_opts.c: parse ARGV into O, or exit 2 (usage) / 0 (--help, --version). */
+void ps_opts_parse(int argc, char **argv, struct ps_opts *o);
+
+/* ps_target.c: the run a mode works on. */
+/* Owner of run NAME (root may find it under another uid): 0 or -errno. */
+int ps_target_find(const struct ps_opts *o, const char *name, uid_t *uid);
+/* The same, or exit 1 or 2 with a message. */
+uid_t ps_target_owner(const struct ps_opts *o, const char *name);
+/* Exit with the status and one-line message for ERR about run NAME of UID. */
+noreturn void ps_target_die(int err, const char *name, uid_t uid, const char *why);
+/* Snapshot of run NAME of UID, or exit 1 or 3 with a one-line reason. */
+void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct ps_run *r);
+/* Open run NAME of UID for polling, or exit 1 or 3. */
+void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *gen);
+/* Flush standard output; exit 1 if anything failed to be written. */
+void ps_target_flush(void);
+
+/* ps_show.c / ps_show_json.c: one run. */
+void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v);
+void ps_show_json(FILE *f, const struct ps_run *r, const struct ps_view *v);
+/* The "run" object of the JSON output (also one element of a listing). */
+void ps_json_run_object(FILE *f, const struct ps_run *r);
+int ps_cmd_show(const struct ps_opts *o);
+
+/* ps_list.c: every run the caller may see; returns 0 or an exit status
+ * (3 when a table was invalid; it is reported and the others listed). */
+int ps_list_print(FILE *f, const struct ps_opts *o, const struct ps_view *v);
+int ps_cmd_list(const struct ps_opts *o);
+
+int ps_cmd_watch(const struct ps_opts *o);
+int ps_cmd_follow(const struct ps_opts *o);
+int ps_cmd_rm(const struct ps_opts *o);
+
+/* ps_wait.c */
+/* Where a waited-for run stands. */
+enum ps_wait_state {
+	PS_WAIT_RUNNING,
+	PS_WAIT_DONE,      /* finished; its exit status is known */
+	PS_WAIT_LOST,      /* dead without finishing: supervisor killed */
+	PS_WAIT_REPLACED,  /* the table now holds another run */
+};
+enum ps_wait_state ps_wait_check(const struct os_table *t, const struct ps_gen *gen,
+				 int *exit_status);
+/* Exit status for state S of run NAME, with a one-line message when lost. */
+int ps_wait_exit(enum ps_wait_state s, int exit_status, const char *name);
+int ps_cmd_wait(const struct ps_opts *o);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * ps_event.h: reading the lines of LOGDIR/events.jsonl back, for --follow.
+ * Pure parsing, unit-tested in tests/check_ps.c.
+ */
+#ifndef ONESHOT_PS_EVENT_H
+#define ONESHOT_PS_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "table.h"
+
+/* One transition, as written by os_event_format. */
+struct ps_event {
+	int64_t time_ns;             /* "time" as CLOCK_REALTIME nanoseconds */
+	char time[40];
+	char run[OS_NAME_MAX + 1];
+	uint32_t task;
+	char event[24];
+	char from[16], to[16];
+	char reason[24];             /* "" when null */
+};
+
+/*
+ * Parse LINE (LEN bytes, no newline): one flat JSON object with at least
+ * "time", "run", "task", "event", "from" and "to" ("reason" a string or
+ * null; other members are ignored).  Returns 0 or -EINVAL.
+ */
+int ps_event_parse(const char *line, size_t len, struct ps_event *ev);
+
+/*
+ * Parse an ISO 8601 UTC stamp "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into
+ * nanoseconds since the epoch.  Returns 0 or -EINVAL.
+ */
+int ps_iso8601_parse(const char *text, int64_t *ns);
+
+#endif

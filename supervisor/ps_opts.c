@@ -1,0 +1,235 @@
+/*
+ * ps_opts.c: oneshot-ps's command line, checked before anything is read,
+ * and the view (colour, width, charset) derived from the terminal.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ps.h"
+#include "state.h"
+#include "util.h"
+
+#define SEC_MAX_MS UINT64_C(4294967000) /* 49 days, as oneshotd-supervise */
+#define WATCH_DEFAULT_MS 2000
+
+enum { OPT_STATE = 256, OPT_JSON, OPT_WAIT, OPT_RM, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "name", required_argument, NULL, 'n' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "watch", optional_argument, NULL, 'w' },
+	{ "follow", no_argument, NULL, 'f' },
+	{ "wait", optional_argument, NULL, OPT_WAIT },
+	{ "rm", required_argument, NULL, OPT_RM },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: oneshot-ps [-u USER] [--json] [-w [SEC]]\n"
+	       "       oneshot-ps -n NAME [-u USER] [--state LIST] [--json]\n"
+	       "                  [-w [SEC] | -f | --wait [SEC] | -f --wait [SEC]]\n"
+	       "       oneshot-ps --rm NAME [-u USER]\n"
+	       "Show oneshot runs and their tasks from the runs' shared-memory tables.\n\n"
+	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
+	       "  -u, --user USER     the run's owner (name or uid; others than you: root only)\n"
+	       "      --state LIST    only tasks in these states (comma-separated, any case)\n"
+	       "      --json          one JSON document instead of columns\n"
+	       "  -w, --watch [SEC]   refresh every SEC seconds (default 2) until the run ends\n"
+	       "  -f, --follow        print state changes as they happen until the run ends\n"
+	       "      --wait [SEC]    wait for the run to finish; exit with its exit status\n"
+	       "                      (124 when SEC passed, 125 when it died unfinished)\n"
+	       "      --rm NAME       remove a finished run's table (refused while alive)\n"
+	       "  -h, --help          this help\n"
+	       "      --version       version\n\n"
+	       "Exit status: 0 shown, 1 no such run, 2 usage, 3 invalid table, 4 run alive (--rm).\n");
+}
+
+static noreturn void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A usage error: one line and a pointer to --help, exit 2. */
+static noreturn void bad_usage(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	os_die(PS_EXIT_USAGE, "%s (see oneshot-ps --help)", line);
+}
+
+static unsigned parse_states(const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	unsigned mask = 0;
+
+	if (!copy)
+		os_die(PS_EXIT_NO_RUN, "out of memory");
+	if (list[0] == '\0' || list[strlen(list) - 1] == ',' || strstr(list, ",,") ||
+	    list[0] == ',')
+		bad_usage("--state: empty state name in '%s'", list);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int st = os_state_parse(tok);
+
+		if (st < 0)
+			bad_usage("--state: unknown state '%s' (CREATED, RUNNING, IDLE, "
+				  "INTERRUPTED, COMPLETED, FAILED)", tok);
+		mask |= 1u << st;
+	}
+	free(copy);
+	return mask;
+}
+
+static uid_t parse_user(const char *text)
+{
+	struct passwd *pw;
+	uint64_t v;
+
+	if (os_parse_uint(text, 0, UINT32_MAX - 1, &v) == 0)
+		return (uid_t)v;
+	pw = getpwnam(text);
+	if (!pw)
+		bad_usage("--user: no such user '%s'", text);
+	return pw->pw_uid;
+}
+
+static uint64_t parse_sec(const char *opt, const char *text)
+{
+	uint64_t ms;
+
+	if (os_parse_seconds(text, 1, SEC_MAX_MS, &ms) < 0)
+		bad_usage("%s: bad number of seconds '%s'", opt, text);
+	return ms;
+}
+
+/*
+ * An optional SEC: attached ("--wait=5", "-w5") or, since oneshot-ps takes
+ * no operands, the next argument when it is a number ("--wait 5").
+ */
+static uint64_t optional_sec(const char *opt, int argc, char **argv, uint64_t dflt)
+{
+	uint64_t ms;
+
+	if (optarg)
+		return parse_sec(opt, optarg);
+	if (optind < argc && os_parse_seconds(argv[optind], 1, SEC_MAX_MS, &ms) == 0) {
+		optind++;
+		return ms;
+	}
+	return dflt;
+}
+
+/* Terminal-dependent parts of the view. */
+static void view_init(struct ps_opts *o)
+{
+	struct winsize ws;
+	const char *cs;
+
+	setlocale(LC_CTYPE, "");
+	cs = nl_langinfo(CODESET);
+	o->view.utf8 = cs && strcmp(cs, "UTF-8") == 0;
+	o->tty = isatty(STDOUT_FILENO);
+	o->view.color = o->tty && getenv("NO_COLOR") == NULL;
+	o->view.cols = 0;
+	if (o->tty) {
+		if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+			o->view.cols = ws.ws_col;
+		else
+			o->view.cols = 80;
+	}
+}
+
+static void check_modes(const struct ps_opts *o, unsigned state_given)
+{
+	if (o->rm && (o->name || o->json || o->watch || o->follow || o->wait || state_given))
+		bad_usage("%s", "--rm takes no other option than -u");
+	if (o->watch && (o->follow || o->wait))
+		bad_usage("%s", "--watch does not go with --follow or --wait");
+	if ((o->follow || o->wait) && !o->name)
+		bad_usage("%s", "--follow and --wait need -n NAME");
+	if (state_given && !o->name)
+		bad_usage("%s", "--state needs -n NAME");
+	if (state_given && (o->follow || o->wait))
+		bad_usage("%s", "--state does not go with --follow or --wait");
+	if (o->wait && o->json && !o->follow)
+		bad_usage("%s", "--json does not go with --wait alone");
+}
+
+void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
+{
+	unsigned state_given = 0;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->uid = geteuid();
+	o->watch_ms = WATCH_DEFAULT_MS;
+	/* '+': no permutation, so the argument after an optional SEC is safe to
+	 * inspect and operands are refused. */
+	while ((c = getopt_long(argc, argv, "+n:u:w::fh", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (os_run_name_check(optarg))
+				bad_usage("bad run name '%s' ([A-Za-z0-9._-], 1-64, no leading dot)",
+					  optarg);
+			o->name = optarg;
+			break;
+		case 'u':
+			o->uid = parse_user(optarg);
+			o->uid_given = 1;
+			break;
+		case OPT_STATE:
+			o->view.state_mask = parse_states(optarg);
+			state_given = 1;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case 'w':
+			o->watch = 1;
+			o->watch_ms = optional_sec("--watch", argc, argv, WATCH_DEFAULT_MS);
+			break;
+		case 'f':
+			o->follow = 1;
+			break;
+		case OPT_WAIT:
+			o->wait = 1;
+			o->wait_ms = optional_sec("--wait", argc, argv, 0);
+			break;
+		case OPT_RM:
+			if (os_run_name_check(optarg))
+				bad_usage("bad run name '%s'", optarg);
+			o->rm = optarg;
+			break;
+		case 'h':
+			usage();
+			exit(PS_EXIT_OK);
+		case OPT_VERSION:
+			printf("oneshot-ps (oneshot) %s\n", PACKAGE_VERSION);
+			exit(PS_EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'oneshot-ps --help'.\n");
+			exit(PS_EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s' (a run is named with -n NAME)", argv[optind]);
+	check_modes(o, state_given);
+	if (o->uid_given && geteuid() != 0 && o->uid != geteuid())
+		os_die(PS_EXIT_NO_RUN, "only root can see or remove another user's runs");
+	view_init(o);
+}
