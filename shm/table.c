@@ -203,6 +203,10 @@ int os_table_open(uid_t uid, const char *name, struct os_table *out, const char 
 	if (err)
 		return err;
 	fd = shm_open(objname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+	if (fd < 0 && errno == ELOOP) {
+		*why = "a symbolic link, not a table";
+		return -EPROTO;
+	}
 	if (fd < 0)
 		return -errno;
 	err = check_object(fd, uid);

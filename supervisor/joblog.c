@@ -17,7 +17,11 @@ static const char header[] =
 
 int joblog_start(int fd)
 {
-	return write(fd, header, sizeof(header) - 1) < 0 ? -errno : 0;
+	ssize_t n = write(fd, header, sizeof(header) - 1);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == sizeof(header) - 1 ? 0 : -ENOSPC;
 }
 
 int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_t cmd_len)
@@ -35,6 +39,20 @@ int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_
 		{ fields, (size_t)n }, { (void *)cmd, cmd_len }, { "\n", 1 },
 	};
 
-	/* One writev on an O_APPEND file: a line is never split. */
-	return writev(fd, iov, 3) < 0 ? -errno : 0;
+	size_t want = (size_t)n + cmd_len + 1;
+	ssize_t done;
+
+	/* One writev on an O_APPEND file.  A short write (a full disk) is
+	 * undone and reported, not retried: a retry could succeed half-way. */
+	done = writev(fd, iov, 3);
+	if (done < 0)
+		return -errno;
+	if ((size_t)done == want)
+		return 0;
+	/* The supervisor is the job log's only writer: cut the partial line
+	 * off again, so the log stays whole lines for every parser. */
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end >= done && ftruncate(fd, end - done) < 0)
+		return -errno;
+	return -ENOSPC;
 }

@@ -133,7 +133,8 @@ static int exit_status(struct run *r)
 
 	if (r->stop_signal)
 		return 128 + r->stop_signal;
-	return atomic_load(&h->counts[OS_COMPLETED]) == h->slot_count ? 0 : 1;
+	/* A run whose record is incomplete did not fully succeed either. */
+	return atomic_load(&h->counts[OS_COMPLETED]) == h->slot_count && !r->log_errors ? 0 : 1;
 }
 
 int run_execute(struct run *r)

@@ -30,7 +30,8 @@ struct run {
 	int forced;                   /* a second one: everything was SIGKILLed */
 	int fork_blocked;             /* fork hit a limit: retry after a reap */
 	uint32_t interrupting;        /* workers asked to interrupt, not yet reaped */
-	sigset_t reset_signals;       /* dispositions tasks get back as SIG_DFL */
+	sigset_t reset_signals;
+	uint32_t log_errors;          /* job-log lines or files that failed */       /* dispositions tasks get back as SIG_DFL */
 };
 
 /*

@@ -118,17 +118,19 @@ static void create_table(const struct options *opt, const struct tasklist *tasks
 		os_die_err(EXIT_USAGE, err, "create table for run '%s'", opt->name);
 }
 
-/* Files of the run; on failure the fresh table is removed again. */
-static int open_run_files(struct run *r, int logdir_fd)
+/* Files of the run; *what names the one that failed. */
+static int open_run_files(struct run *r, int logdir_fd, const char **what)
 {
 	int err;
 
+	*what = "joblog";
 	r->joblog_fd = logdir_create(logdir_fd, "joblog");
 	if (r->joblog_fd < 0)
 		return r->joblog_fd;
 	err = joblog_start(r->joblog_fd);
 	if (err)
 		return err;
+	*what = "events.jsonl";
 	r->table->events_fd = logdir_create(logdir_fd, "events.jsonl");
 	return r->table->events_fd < 0 ? r->table->events_fd : 0;
 }
@@ -141,7 +143,9 @@ static void drop_table(const struct options *opt)
 		shm_unlink(obj);
 }
 
-static void write_summary(struct run *r, int status)
+/* Write summary.json and mark the table DONE; returns the final status
+ * (1 instead of 0 when the summary could not be written). */
+static int write_summary(struct run *r, int status)
 {
 	struct os_header *h = r->table->hdr;
 	struct summary s = {
@@ -155,17 +159,21 @@ static void write_summary(struct run *r, int status)
 	};
 	int err = summary_write(r->logdir_fd, &s);
 
-	if (err)
+	if (err) {
 		os_warn_err(err, "write summary.json");
+		if (status == 0)
+			status = 1;
+	}
 	atomic_store(&h->end_real_ns, s.end_real_ns);
 	atomic_store(&h->end_mono_ns, os_now_mono_ns());
 	atomic_store(&h->exit_status, status);
 	atomic_store_explicit(&h->run_state, OS_RUN_DONE, memory_order_release);
+	return status;
 }
 
 static void setup(struct run *r, int *notify_fd)
 {
-	const char *why;
+	const char *why, *what = "setup";
 	int err;
 
 	if (r->opt->detach) {
@@ -177,12 +185,19 @@ static void setup(struct run *r, int *notify_fd)
 	if (r->logdir_fd < 0)
 		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
 	create_table(r->opt, r->tasks, r->table);
-	err = open_run_files(r, r->logdir_fd);
-	if (!err)
+	err = open_run_files(r, r->logdir_fd, &what);
+	if (!err) {
+		what = "supervisor memory";
 		err = run_init(r);
+	}
 	if (err) {
+		/* Nothing ran: remove the table and the files just started. */
 		drop_table(r->opt);
-		os_die_err(EXIT_USAGE, err, "log directory %s", r->opt->log_dir);
+		if (r->joblog_fd >= 0)
+			unlinkat(r->logdir_fd, "joblog", 0);
+		if (r->table->events_fd >= 0)
+			unlinkat(r->logdir_fd, "events.jsonl", 0);
+		os_die_err(EXIT_USAGE, err, "%s/%s", r->opt->log_dir, what);
 	}
 }
 
@@ -204,7 +219,7 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct tasklist tasks;
 	struct os_table table;
-	struct run r = { .opt = &opt, .tasks = &tasks, .table = &table };
+	struct run r = { .opt = &opt, .tasks = &tasks, .table = &table, .joblog_fd = -1 };
 	char err[256];
 	int notify_fd = -1, status, ret;
 
@@ -225,7 +240,7 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	status = run_execute(&r);
-	write_summary(&r, status);
+	status = write_summary(&r, status);
 	run_free(&r);
 	close(r.joblog_fd);
 	close(table.events_fd);

@@ -26,11 +26,24 @@ static struct os_slot *slot_of(struct run *r, uint32_t i)
 	return os_table_slot(r->table, i);
 }
 
+/* Append the task's job-log line; a lost line makes the run's status 1. */
+static void log_task(struct run *r, uint32_t i)
+{
+	struct os_slot_view v;
+	int err = os_slot_snapshot(slot_of(r, i), &v);
+
+	if (!err)
+		err = joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+	if (err) {
+		if (!r->log_errors++)
+			os_warn_err(err, "joblog: line of task %u lost", i + 1);
+	}
+}
+
 /* A task that never got a worker: FAILED with why, logged like any other. */
 static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 {
 	struct os_slot *s = slot_of(r, i);
-	struct os_slot_view v;
 	char text[OS_MESSAGE_MAX];
 
 	snprintf(text, sizeof(text), "%s: %s", what, strerror(-err));
@@ -41,8 +54,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
 	os_slot_write_end(s);
 	os_warn("task %u: %s", i + 1, text);
-	if (os_slot_snapshot(s, &v) == 0)
-		joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+	log_task(r, i);
 }
 
 static int start_worker(struct run *r, uint32_t i)
@@ -64,6 +76,9 @@ static int start_worker(struct run *r, uint32_t i)
 	}
 	if (pid == 0)
 		worker_main(&cfg);
+	/* Also set by the worker itself: whichever runs first, the worker is
+	 * out of our group before it can spawn anything (see worker_main). */
+	setpgid(pid, pid);
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
 	w->slot = i;
@@ -102,23 +117,31 @@ void workers_admit(struct run *r)
 	}
 }
 
-/* The worker died without recording an end: the supervisor records it. */
+/*
+ * The worker died without finishing normally.  It may have died inside a
+ * write section (the slot left odd: os_slot_write_begin takes that over)
+ * or before recording an end: the supervisor becomes the slot's writer and
+ * records one, so every task gets its terminal state and job-log line.
+ */
 static void take_over(struct run *r, struct worker_ref *w, int status)
 {
 	struct os_slot *s = slot_of(r, w->slot);
 	char text[OS_MESSAGE_MAX];
 
-	if (WIFSIGNALED(status))
-		snprintf(text, sizeof(text), "worker killed by signal %d", WTERMSIG(status));
-	else
-		snprintf(text, sizeof(text), "worker exited with status %d", WEXITSTATUS(status));
 	os_slot_write_begin(s);
-	os_slot_set_message(s, text);
-	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
-	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
-	if (!w->reason ||
-	    os_slot_transition(r->table, s, OS_EV_INTERRUPT, w->reason, NULL) != 0)
-		os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_WORKER_LOST, NULL);
+	if (!os_state_is_terminal(atomic_load(&s->state))) {
+		if (WIFSIGNALED(status))
+			snprintf(text, sizeof(text), "worker killed by signal %d", WTERMSIG(status));
+		else
+			snprintf(text, sizeof(text), "worker exited with status %d",
+				 WEXITSTATUS(status));
+		os_slot_set_message(s, text);
+		atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
+		atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+		if (!w->reason ||
+		    os_slot_transition(r->table, s, OS_EV_INTERRUPT, w->reason, NULL) != 0)
+			os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_WORKER_LOST, NULL);
+	}
 	os_slot_write_end(s);
 }
 
@@ -126,13 +149,12 @@ static void worker_done(struct run *r, uint32_t e, int status)
 {
 	struct worker_ref *w = &r->workers[e];
 	struct os_slot *s = slot_of(r, w->slot);
-	struct os_slot_view v;
 	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
 	sem_post(&r->table->hdr->cap_tokens.sem);
 	r->running--;
 	r->fork_blocked = 0;
-	if (!os_state_is_terminal(atomic_load(&s->state)))
+	if (!clean || !os_state_is_terminal(atomic_load(&s->state)))
 		take_over(r, w, status);
 	if (!clean) {
 		/* A worker that did not finish normally may have left its task
@@ -142,8 +164,7 @@ static void worker_done(struct run *r, uint32_t e, int status)
 			kill(-task, SIGKILL);
 		workers_kill_strays(r);
 	}
-	if (os_slot_snapshot(s, &v) == 0)
-		joblog_append(r->joblog_fd, &v, r->tasks->cmds[w->slot], r->tasks->lens[w->slot]);
+	log_task(r, w->slot);
 	if (w->reason)
 		r->interrupting--;
 	pid_index_del(r->index, w->pid);

@@ -92,6 +92,15 @@ static noreturn void loop_failed(const struct worker_config *cfg, struct os_slot
 	setup_failed(cfg, s, OS_REASON_SETUP, "io_uring loop", err);
 }
 
+static void block_ttou(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 void worker_main(const struct worker_config *cfg)
 {
 	struct os_slot *s = os_table_slot(cfg->table, cfg->slot_index);
@@ -100,6 +109,13 @@ void worker_main(const struct worker_config *cfg)
 	int err;
 
 	close(cfg->supervisor_sigfd);
+	/* Out of the supervisor's process group: a kill of that group (kill -9
+	 * %1 in a shell) must leave the workers alive to take their tasks down
+	 * when they see the supervisor die.  SIGTTOU blocked so a worker's
+	 * warning on a TOSTOP terminal, from a background group now, cannot
+	 * stop it; the task gets an empty mask anyway. */
+	setpgid(0, 0);
+	block_ttou();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "prctl(PR_SET_PDEATHSIG)", -errno);
 	if (getppid() != cfg->supervisor_pid)
