@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "options.h"
@@ -15,6 +17,8 @@
 
 enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF, OPT_VERSION,
        OPT_INPUT_TIMEOUT };
+enum { OPT_PROGRESS = 512, OPT_NO_PROGRESS };
+enum { OPT_ENV = 768, OPT_RLIMIT, OPT_PTY_SIZE };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -27,6 +31,12 @@ static const struct option long_options[] = {
 	{ "crlf", no_argument, NULL, OPT_CRLF },
 	{ "input-timeout", required_argument, NULL, OPT_INPUT_TIMEOUT },
 	{ "detach", no_argument, NULL, 'd' },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "chdir", required_argument, NULL, 'C' },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "rlimit", required_argument, NULL, OPT_RLIMIT },
+	{ "pty-size", required_argument, NULL, OPT_PTY_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -47,6 +57,12 @@ static void usage(void)
 	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
 	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
 	       "  -d, --detach           return once the run is set up; run in the background\n"
+	       "      --progress         live status line on stderr if it is a terminal (default)\n"
+	       "      --no-progress      no status line\n"
+	       "  -C, --chdir DIR        start tasks in DIR\n"
+	       "      --env NAME=VALUE   set a variable for every task (repeatable)\n"
+	       "      --rlimit NAME=VALUE limit each task: cpu, as, fsize, core, nofile, nproc\n"
+	       "      --pty-size COLSxROWS the tasks' terminal size (default 80x24)\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n\n"
 	       "Exit status: 0 all tasks completed, 1 some task failed or was interrupted,\n"
@@ -101,6 +117,107 @@ static char *absolute(const char *path)
 	return abs;
 }
 
+/* -C DIR: an existing directory we may enter, made absolute now (the
+ * supervisor's cwd at start is what a relative DIR means). */
+static int parse_chdir(const char *dir, struct options *opt, char *err, size_t len)
+{
+	struct stat st;
+
+	if (!*dir)
+		return bad(err, len, "--chdir", "a directory", dir);
+	if (stat(dir, &st) < 0 || (S_ISDIR(st.st_mode) && access(dir, X_OK) < 0)) {
+		snprintf(err, len, "--chdir: %s: %s", dir, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "--chdir: %s: %s", dir, strerror(ENOTDIR));
+		return -EINVAL;
+	}
+	free(opt->chdir);
+	opt->chdir = absolute(dir);
+	return opt->chdir ? 0 : -errno;
+}
+
+/* --env NAME=VALUE: kept as the argv string itself. */
+static int parse_env(const char *arg, struct options *opt, char *err, size_t len)
+{
+	const char *eq = strchr(arg, '=');
+	const char **more;
+
+	if (!eq || !worker_env_name_ok(arg, (size_t)(eq - arg)))
+		return bad(err, len, "--env", "NAME=VALUE, NAME of [A-Za-z_][A-Za-z0-9_]*", arg);
+	if ((eq - arg == 11 && memcmp(arg, "ONESHOT_RUN", 11) == 0) ||
+	    (eq - arg == 15 && memcmp(arg, "ONESHOT_TASK_ID", 15) == 0)) {
+		snprintf(err, len, "--env: %.*s is set by oneshot for each task and cannot be "
+			 "overridden", (int)(eq - arg), arg);
+		return -EINVAL;
+	}
+	more = realloc(opt->env_set, (opt->nenv_set + 1) * sizeof(*more));
+	if (!more)
+		return -ENOMEM;
+	opt->env_set = more;
+	opt->env_set[opt->nenv_set++] = arg;
+	return 0;
+}
+
+/* --rlimit NAME=VALUE: one entry per resource, the last given wins. */
+static int parse_rlimit(const char *arg, struct options *opt, char *err, size_t len)
+{
+	struct worker_rlimit l;
+	char why[200];
+	uint32_t i;
+
+	if (worker_rlimit_parse(arg, &l, why, sizeof(why))) {
+		snprintf(err, len, "--rlimit: %s", why);
+		return -EINVAL;
+	}
+	for (i = 0; i < opt->nrlimits && opt->rlimits[i].resource != l.resource; i++)
+		;
+	opt->rlimits[i] = l;
+	if (i == opt->nrlimits)
+		opt->nrlimits++;
+	return 0;
+}
+
+/* --pty-size COLSxROWS, each 1 to 10000. */
+static int parse_pty_size(const char *arg, struct options *opt, char *err, size_t len)
+{
+	const char *x = strchr(arg, 'x');
+	char cols[16];
+	uint64_t c, r;
+
+	if (!x || (size_t)(x - arg) >= sizeof(cols))
+		return bad(err, len, "--pty-size", "COLSxROWS, each 1-10000", arg);
+	memcpy(cols, arg, (size_t)(x - arg));
+	cols[x - arg] = '\0';
+	if (os_parse_uint(cols, 1, 10000, &c) || os_parse_uint(x + 1, 1, 10000, &r))
+		return bad(err, len, "--pty-size", "COLSxROWS, each 1-10000", arg);
+	opt->pty_cols = (uint16_t)c;
+	opt->pty_rows = (uint16_t)r;
+	return 0;
+}
+
+/* nproc counts every process of the user, the run's own included, and the
+ * worker's spawn is checked against it (worker/limits.c): below what this
+ * run needs with every slot busy, tasks could not even start.  Root is
+ * exempt from RLIMIT_NPROC. */
+static int check_nproc(const struct options *opt, char *err, size_t len)
+{
+	uint64_t need = 2 * (uint64_t)opt->jobs + 1;
+
+	if (getuid() == 0)
+		return 0;
+	for (uint32_t i = 0; i < opt->nrlimits; i++)
+		if (opt->rlimits[i].resource == RLIMIT_NPROC && opt->rlimits[i].value < need) {
+			snprintf(err, len, "--rlimit: nproc=%llu is below %llu, the processes this "
+				 "run has at -j %u (supervisor, workers, tasks), which count against it",
+				 (unsigned long long)opt->rlimits[i].value,
+				 (unsigned long long)need, opt->jobs);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int parse_one(int c, struct options *opt, char *err, size_t len)
 {
 	uint64_t v;
@@ -139,6 +256,18 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 	case 'd':
 		opt->detach = 1;
 		return 0;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		opt->progress = c == OPT_PROGRESS;
+		return 0;
+	case 'C':
+		return parse_chdir(optarg, opt, err, len);
+	case OPT_ENV:
+		return parse_env(optarg, opt, err, len);
+	case OPT_RLIMIT:
+		return parse_rlimit(optarg, opt, err, len);
+	case OPT_PTY_SIZE:
+		return parse_pty_size(optarg, opt, err, len);
 	default:
 		snprintf(err, len, "unknown option or missing value (see --help)");
 		return -EINVAL;
@@ -156,6 +285,9 @@ static void set_defaults(struct options *opt)
 	opt->grace_ms = 5000;
 	opt->input_timeout_ms = 300000;
 	opt->taskfile = "-";
+	opt->progress = 1;
+	opt->pty_cols = 80;
+	opt->pty_rows = 24;
 }
 
 int options_parse(int argc, char **argv, struct options *opt, char *err, size_t len)
@@ -164,7 +296,7 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 
 	set_defaults(opt);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":j:n:L:dh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":j:n:L:C:dh", long_options, NULL)) != -1) {
 		if (c == 'h') {
 			usage();
 			return 1;
@@ -196,11 +328,20 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 		if (!opt->log_dir)
 			return -ENOMEM;
 	}
-	return 0;
+	ret = check_nproc(opt, err, len);
+	if (ret)
+		return ret;
+	/* Once, here: a task then costs no walk of the environment. */
+	return worker_env_build(&opt->task_env, environ, opt->env_set, opt->nenv_set, opt->name);
 }
 
 void options_free(struct options *opt)
 {
 	free(opt->log_dir);
 	opt->log_dir = NULL;
+	free(opt->chdir);
+	opt->chdir = NULL;
+	free(opt->env_set);
+	opt->env_set = NULL;
+	worker_env_free(&opt->task_env);
 }

@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "worker.h"  /* struct worker_rlimit, struct worker_env */
+
 struct options {
 	uint32_t jobs;
 	const char *name;
@@ -17,7 +19,16 @@ struct options {
 	uint64_t input_timeout_ms; /* longest gap while reading the task file */
 	int crlf;
 	int detach;
+	int progress;             /* status line when stderr is a terminal (default 1) */
 	const char *taskfile;     /* "-" for standard input */
+	/* What tasks start with: -C, --env, --rlimit, --pty-size. */
+	char *chdir;              /* absolute, malloc'd; NULL: the supervisor's cwd */
+	const char **env_set;     /* "NAME=VALUE" from argv, in order; malloc'd array */
+	uint32_t nenv_set;
+	struct worker_rlimit rlimits[WORKER_RLIMITS_MAX]; /* one per resource */
+	uint32_t nrlimits;
+	uint16_t pty_cols, pty_rows;
+	struct worker_env task_env; /* built at the end of options_parse */
 };
 
 /* Longest duration option, in milliseconds (fits the table's 32 bits). */

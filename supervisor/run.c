@@ -1,10 +1,12 @@
 /*
  * run.c: the supervisor's single-threaded event loop.  Every input is a
  * signal read from the signalfd (SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP)
- * or a deadline; the loop sleeps in poll() until the next of them and never
- * on a fixed tick.
+ * or a deadline; the loop sleeps in poll() until the next of them.  The one
+ * periodic deadline is the status line's redraw, and only while that line is
+ * on a terminal (progress.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,6 +89,37 @@ static void print_status(struct run *r)
 		atomic_load(&h->counts[OS_INTERRUPTED]), (long long)secs);
 }
 
+int run_open_log(int logdir_fd)
+{
+	int fd = openat(logdir_fd, "supervisor.log",
+			O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* SIGHUP with --detach: point stdout and stderr at a fresh supervisor.log,
+ * so logrotate can rename the old one away.  Attached, there is no log of
+ * ours to reopen and SIGHUP is ignored (a closed terminal does not stop an
+ * attached run). */
+static void reopen_log(struct run *r)
+{
+	int fd;
+
+	if (!r->opt->detach)
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	fd = run_open_log(r->logdir_fd);
+	if (fd < 0) {
+		os_warn_err(fd, "SIGHUP: reopen %s/supervisor.log (still writing the old one)",
+			    r->opt->log_dir);
+		return;
+	}
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		os_warn_err(-errno, "SIGHUP: reopen %s/supervisor.log", r->opt->log_dir);
+	close(fd);
+}
+
 static void read_signals(struct run *r)
 {
 	struct signalfd_siginfo si;
@@ -100,10 +133,19 @@ static void read_signals(struct run *r)
 		case SIGUSR1:
 			print_status(r);
 			break;
+		case SIGHUP:
+			reopen_log(r);
+			break;
 		default:
-			break; /* SIGCHLD: reaped below; SIGHUP: nothing to reopen yet */
+			break; /* SIGCHLD: reaped below */
 		}
 	}
+}
+
+/* The earlier of two deadlines, where 0 means none. */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
 static int wait_ms(int64_t due, int64_t now)
@@ -141,17 +183,21 @@ int run_execute(struct run *r)
 {
 	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
 
+	progress_start(&r->progress, r->opt->progress);
 	workers_admit(r);
 	while (r->running > 0 || (!r->stop_signal && r->next < r->tasks->count)) {
 		int64_t now = os_now_mono_ns();
 		int64_t due = workers_deadlines(r, now);
 
+		progress_tick(&r->progress, r->table->hdr, r->stop_signal != 0, now);
+		due = earliest(due, progress_due(&r->progress));
 		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
 			os_die_err(1, -errno, "poll");
 		read_signals(r);
 		workers_reap(r);
 		workers_admit(r);
 	}
+	progress_stop(&r->progress);
 	sweep_strays(r);
 	return exit_status(r);
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "options.h"
+#include "progress.h"
 #include "table.h"
 #include "tasklist.h"
 
@@ -30,8 +31,9 @@ struct run {
 	int forced;                   /* a second one: everything was SIGKILLed */
 	int fork_blocked;             /* fork hit a limit: retry after a reap */
 	uint32_t interrupting;        /* workers asked to interrupt, not yet reaped */
-	sigset_t reset_signals;
-	uint32_t log_errors;          /* job-log lines or files that failed */       /* dispositions tasks get back as SIG_DFL */
+	sigset_t reset_signals;       /* dispositions tasks get back as SIG_DFL */
+	uint32_t log_errors;          /* job-log lines or files that failed */
+	struct progress progress;     /* the status line on a terminal */
 };
 
 /*
@@ -41,6 +43,14 @@ struct run {
  * SIGINT, SIGHUP and SIGUSR1.
  */
 int run_execute(struct run *r);
+
+/*
+ * Open LOGDIR/supervisor.log (the directory is LOGDIR_FD) for appending,
+ * creating it, never through a symlink.  Returns the fd or -errno.  With
+ * --detach it is the supervisor's stdout and stderr; SIGHUP opens it again,
+ * so a rotated log is followed.
+ */
+int run_open_log(int logdir_fd);
 
 /* Set up R's bookkeeping; 0 or -ENOMEM.  run_free releases it. */
 int run_init(struct run *r);

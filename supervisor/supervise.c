@@ -18,6 +18,7 @@
 #include "detach.h"
 #include "logdir.h"
 #include "options.h"
+#include "report.h"
 #include "run.h"
 #include "state.h"
 #include "tasklist.h"
@@ -203,9 +204,8 @@ static void setup(struct run *r, int *notify_fd)
 
 static void go_background(struct run *r, int notify_fd)
 {
-	int logfd = openat(r->logdir_fd, "supervisor.log",
-			   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int err = logfd < 0 ? -errno : detach_ready(notify_fd, logfd);
+	int logfd = run_open_log(r->logdir_fd);
+	int err = logfd < 0 ? logfd : detach_ready(notify_fd, logfd);
 
 	if (err) {
 		drop_table(r->opt);
@@ -241,6 +241,7 @@ int main(int argc, char **argv)
 		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	status = run_execute(&r);
 	status = write_summary(&r, status);
+	report_print(&r, status);
 	run_free(&r);
 	close(r.joblog_fd);
 	close(table.events_fd);

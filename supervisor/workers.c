@@ -65,6 +65,9 @@ static int start_worker(struct run *r, uint32_t i)
 		.supervisor_sigfd = r->sigfd, .supervisor_pid = r->self,
 		.idle_after_ms = r->opt->idle_after_ms, .grace_ms = r->opt->grace_ms,
 		.crlf = r->opt->crlf, .reset_signals = &r->reset_signals,
+		.env = r->opt->task_env.vars, .env_id_slot = r->opt->task_env.id_slot,
+		.chdir = r->opt->chdir, .rlimits = r->opt->rlimits, .nrlimits = r->opt->nrlimits,
+		.pty_cols = r->opt->pty_cols, .pty_rows = r->opt->pty_rows,
 	};
 	uint32_t e = r->free_refs[--r->nfree];
 	struct worker_ref *w = &r->workers[e];

@@ -1,6 +1,8 @@
 /*
  * pty.c: allocating the task's pseudo-terminal.  Called in the worker
- * before the task is spawned.
+ * before the task is spawned.  Its window size (--pty-size, 80x24 unless
+ * told) is set through the master too, so the task's first TIOCGWINSZ
+ * already sees it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +15,10 @@
 
 /* Termios set through the master apply to the slave: the task starts on a
  * terminal configured before it can see it. */
-static int setup_terminal(int master, int crlf)
+static int setup_terminal(int master, int crlf, uint16_t cols, uint16_t rows)
 {
 	struct termios tio;
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct winsize ws = { .ws_row = rows ? rows : 24, .ws_col = cols ? cols : 80 };
 
 	if (tcgetattr(master, &tio) < 0)
 		return -errno;
@@ -29,7 +31,7 @@ static int setup_terminal(int master, int crlf)
 	return 0;
 }
 
-int worker_pty_open(int crlf, char *path, size_t len)
+int worker_pty_open(int crlf, uint16_t cols, uint16_t rows, char *path, size_t len)
 {
 	int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
 	int err;
@@ -43,7 +45,7 @@ int worker_pty_open(int crlf, char *path, size_t len)
 		close(master);
 		return -err;
 	}
-	err = setup_terminal(master, crlf);
+	err = setup_terminal(master, crlf, cols, rows);
 	if (err) {
 		close(master);
 		return err;

@@ -3,6 +3,8 @@
  * (argv.c), else as /bin/sh -c LINE.  posix_spawn (clone with CLONE_VFORK in glibc)
  * returns only after the exec succeeded or failed, so the worker knows the
  * task runs before it records the start, and no page tables are copied.
+ * The same suspension is what gives the task its --rlimit limits alone
+ * (limits.c).  The environment comes ready-made from the supervisor (env.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,37 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "worker.h"
 
-extern char **environ;
-
-/* The supervisor's environment with this task's ONESHOT_* variables. */
-static char **task_environment(const char *run_name, uint32_t task_id,
-			       char *run_var, size_t run_len, char *id_var, size_t id_len)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	env = malloc((n + 3) * sizeof(*env));
-	if (!env)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (strncmp(environ[i], "ONESHOT_RUN=", 12) != 0 &&
-		    strncmp(environ[i], "ONESHOT_TASK_ID=", 16) != 0)
-			env[k++] = environ[i];
-	snprintf(run_var, run_len, "ONESHOT_RUN=%s", run_name);
-	snprintf(id_var, id_len, "ONESHOT_TASK_ID=%u", task_id);
-	env[k++] = run_var;
-	env[k++] = id_var;
-	env[k] = NULL;
-	return env;
-}
-
 static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
-			    const char *slave_path, const sigset_t *reset)
+			    const char *slave_path, const sigset_t *reset, const char *dir)
 {
 	sigset_t none;
 	int err;
@@ -66,6 +45,8 @@ static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t 
 		err = posix_spawn_file_actions_adddup2(fa, 0, 1);
 	if (!err)
 		err = posix_spawn_file_actions_adddup2(fa, 0, 2);
+	if (!err && dir)
+		err = posix_spawn_file_actions_addchdir_np(fa, dir);
 	return err;
 }
 
@@ -78,31 +59,112 @@ static int shell_should_retry(int err)
 	       err == ELOOP || err == ENAMETOOLONG;
 }
 
-pid_t worker_spawn(const struct worker_spawn_args *a)
+/* Both tries of a line, direct then through the shell, under the task's
+ * limits (see limits.c for why lowering our own soft limits around
+ * posix_spawn gives them to the task alone). */
+static int spawn_limited(const struct worker_spawn_args *a, posix_spawn_file_actions_t *fa,
+			 posix_spawnattr_t *attr, pid_t *pid, char *what, size_t what_len)
 {
-	char run_var[96], id_var[32];
 	char *sh_argv[] = { "sh", "-c", (char *)a->cmd, NULL };
-	char **env = task_environment(a->run_name, a->task_id, run_var, sizeof(run_var),
-				      id_var, sizeof(id_var));
+	struct rlimit saved[WORKER_RLIMITS_MAX];
+	const struct worker_rlimit *bad = NULL;
 	char **plain = NULL;
+	char shown[32];
+	int err, rerr, split;
+
+	if (a->nrlimits > WORKER_RLIMITS_MAX) {
+		snprintf(what, what_len, "too many rlimits");
+		return EINVAL;
+	}
+	split = worker_split_plain(a->cmd, &plain);
+	if (split < 0) {
+		snprintf(what, what_len, "spawn");
+		return -split;
+	}
+	err = -worker_rlimits_lower(a->rlimits, a->nrlimits, saved, &bad);
+	if (err) {
+		worker_rlimit_format(bad, shown, sizeof(shown));
+		snprintf(what, what_len, "set rlimit %s=%s", worker_rlimit_name(bad->resource),
+			 shown);
+		worker_argv_free(plain);
+		return err;
+	}
+	/* From here until the restore, nothing but posix_spawn: the worker's
+	 * own limits are the task's. */
+	if (split == 1) {
+		err = posix_spawnp(pid, plain[0], fa, attr, plain, a->env);
+		if (err && shell_should_retry(err))
+			err = posix_spawn(pid, "/bin/sh", fa, attr, sh_argv, a->env);
+	} else {
+		err = posix_spawn(pid, "/bin/sh", fa, attr, sh_argv, a->env);
+	}
+	rerr = worker_rlimits_restore(a->rlimits, a->nrlimits, saved, &bad);
+	if (rerr) {
+		/* Never run on with the task's limits: they would now apply to
+		 * the transcript and everything else this worker does. */
+		if (!err) {
+			kill(-*pid, SIGKILL); /* its own group: POSIX_SPAWN_SETSID */
+			while (waitpid(*pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		}
+		snprintf(what, what_len, "restore the worker's own rlimit %s after spawn",
+			 worker_rlimit_name(bad->resource));
+		worker_argv_free(plain);
+		return -rerr;
+	}
+	worker_argv_free(plain);
+	if (err)
+		snprintf(what, what_len, "spawn");
+	return err;
+}
+
+/* A spawn that failed under a setting that explains it gets that setting
+ * named; the checks cost nothing unless the spawn failed. */
+static void explain(const struct worker_spawn_args *a, int err, char *what, size_t len)
+{
+	char shown[32];
+
+	if (strcmp(what, "spawn") != 0)
+		return;
+	if (a->chdir && (err == ENOENT || err == ENOTDIR || err == EACCES || err == ELOOP) &&
+	    access(a->chdir, X_OK) < 0) {
+		snprintf(what, len, "--chdir %s", a->chdir);
+		return;
+	}
+	for (uint32_t i = 0; i < a->nrlimits; i++) {
+		const struct worker_rlimit *l = &a->rlimits[i];
+
+		if ((err == ENOMEM && l->resource == RLIMIT_AS) ||
+		    (err == EAGAIN && l->resource == RLIMIT_NPROC) ||
+		    ((err == EMFILE || err == EBADF) && l->resource == RLIMIT_NOFILE)) {
+			worker_rlimit_format(l, shown, sizeof(shown));
+			snprintf(what, len, "spawn under --rlimit %s=%s",
+				 worker_rlimit_name(l->resource), shown);
+			return;
+		}
+	}
+}
+
+pid_t worker_spawn(const struct worker_spawn_args *a, char *what, size_t what_len)
+{
+	char id_var[32];
 	posix_spawnattr_t attr;
 	posix_spawn_file_actions_t fa;
-	pid_t pid;
+	pid_t pid = -1;
 	int err;
 
-	if (!env)
-		return -ENOMEM;
-	err = spawn_attributes(&attr, &fa, a->slave_path, a->reset_signals);
-	if (!err && worker_split_plain(a->cmd, &plain) == 1) {
-		err = posix_spawnp(&pid, plain[0], &fa, &attr, plain, env);
-		if (err && shell_should_retry(err))
-			err = posix_spawn(&pid, "/bin/sh", &fa, &attr, sh_argv, env);
-	} else if (!err) {
-		err = posix_spawn(&pid, "/bin/sh", &fa, &attr, sh_argv, env);
-	}
+	/* This process's copy of the run's environment (we are a fork). */
+	snprintf(id_var, sizeof(id_var), "ONESHOT_TASK_ID=%u", a->task_id);
+	a->env[a->env_id_slot] = id_var;
+	err = spawn_attributes(&attr, &fa, a->slave_path, a->reset_signals, a->chdir);
+	if (err)
+		snprintf(what, what_len, "spawn attributes");
+	else
+		err = spawn_limited(a, &fa, &attr, &pid, what, what_len);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	worker_argv_free(plain);
-	free(env);
+	a->env[a->env_id_slot] = NULL;
+	if (err)
+		explain(a, err, what, what_len);
 	return err ? -err : pid;
 }

@@ -92,12 +92,14 @@ static noreturn void loop_failed(const struct worker_config *cfg, struct os_slot
 	setup_failed(cfg, s, OS_REASON_SETUP, "io_uring loop", err);
 }
 
-static void block_ttou(void)
+static void block_worker_signals(void)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTTOU);
+	sigaddset(&set, SIGXCPU);
+	sigaddset(&set, SIGXFSZ);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -105,7 +107,7 @@ void worker_main(const struct worker_config *cfg)
 {
 	struct os_slot *s = os_table_slot(cfg->table, cfg->slot_index);
 	struct loop_start st = { .cfg = cfg, .slot = s };
-	char slave[64];
+	char slave[64], what[OS_MESSAGE_MAX];
 	int err;
 
 	close(cfg->supervisor_sigfd);
@@ -113,9 +115,13 @@ void worker_main(const struct worker_config *cfg)
 	 * %1 in a shell) must leave the workers alive to take their tasks down
 	 * when they see the supervisor die.  SIGTTOU blocked so a worker's
 	 * warning on a TOSTOP terminal, from a background group now, cannot
-	 * stop it; the task gets an empty mask anyway. */
+	 * stop it; the task gets an empty mask anyway.  SIGXCPU and SIGXFSZ
+	 * blocked because the worker carries the task's --rlimit limits for
+	 * the instant of the spawn (limits.c): a CPU limit the worker itself
+	 * has used up must not kill it, and a write past a file size limit
+	 * should fail with EFBIG, not kill the worker. */
 	setpgid(0, 0);
-	block_ttou();
+	block_worker_signals();
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "prctl(PR_SET_PDEATHSIG)", -errno);
 	if (getppid() != cfg->supervisor_pid)
@@ -129,14 +135,16 @@ void worker_main(const struct worker_config *cfg)
 	st.logfd = open_transcript(cfg->logdir_fd, s->id);
 	if (st.logfd < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "open transcript", st.logfd);
-	st.master = worker_pty_open(cfg->crlf, slave, sizeof(slave));
+	st.master = worker_pty_open(cfg->crlf, cfg->pty_cols, cfg->pty_rows, slave, sizeof(slave));
 	if (st.master < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "open pty", st.master);
 	st.task_pid = worker_spawn(&(struct worker_spawn_args){
-		.slave_path = slave, .cmd = cfg->cmd, .run_name = cfg->run_name,
-		.task_id = s->id, .reset_signals = cfg->reset_signals });
+		.slave_path = slave, .cmd = cfg->cmd, .env = cfg->env,
+		.env_id_slot = cfg->env_id_slot, .task_id = s->id,
+		.reset_signals = cfg->reset_signals, .chdir = cfg->chdir,
+		.rlimits = cfg->rlimits, .nrlimits = cfg->nrlimits }, what, sizeof(what));
 	if (st.task_pid < 0)
-		setup_failed(cfg, s, OS_REASON_SETUP, "spawn", st.task_pid);
+		setup_failed(cfg, s, OS_REASON_SETUP, what, st.task_pid);
 	record_start(cfg->table, s, st.task_pid);
 	err = worker_loop_run(&st);
 	if (err)
