@@ -17,7 +17,7 @@
  * not spin: it polls every 1 ms for the state to leave IDLE (so as not to
  * write twice into one idle period) and leaves the timing to `watch`.
  *
- * watch: maps the table read-only; polls (every 100 us) until slot ID is
+ * watch: in a session of its own, maps the table read-only; polls (every 100 us) until slot ID is
  * IDLE, spins until it leaves IDLE and prints the CLOCK_MONOTONIC of that
  * moment to OUTFILE, one per line; again until the slot is INTERRUPTED,
  * COMPLETED or FAILED.  Pair each of the task's t0 with the first of these
@@ -218,9 +218,16 @@ static int task_mode(int argc, char **argv)
 
 static int watch_mode(char **argv)
 {
-	const _Atomic uint32_t *state = map_state(argv[2], strtoul(argv[3], NULL, 10));
-	FILE *out = open_out(argv[4]);
+	const _Atomic uint32_t *state;
+	FILE *out;
 	int64_t last = now_ns();
+
+	/* A session (and, with sched_autogroup, a scheduling group) of its own,
+	 * like a reader started from another terminal: spinning in the worker's
+	 * group would compete with the very wake-up it measures. */
+	setsid();
+	state = map_state(argv[2], strtoul(argv[3], NULL, 10));
+	out = open_out(argv[4]);
 
 	for (;;) {
 		uint32_t v = load(state);

@@ -122,7 +122,7 @@ static void fill_strings(struct os_table *t, const struct os_table_spec *spec)
 	for (uint32_t i = 0; i < spec->slot_count; i++) {
 		struct os_slot *s = os_table_slot(t, i);
 
-		s->id = i + 1;
+		s->id = spec->ids ? spec->ids[i] : i + 1;
 		s->cmd_off = off;
 		s->cmd_len = spec->cmd_lens[i];
 		s->exit_code = -1;

@@ -70,7 +70,7 @@ enum os_run_state {
 struct os_slot {
 	_Atomic uint32_t seq;          /* seqlock: odd while being written */
 	_Atomic uint32_t state;        /* enum os_state; CAS only, in state.c */
-	uint32_t id;                   /* (const) 1..N, task number */
+	uint32_t id;                   /* (const) task number, strictly increasing */
 	_Atomic uint32_t reason;       /* (seq) enum os_reason */
 	_Atomic int32_t worker_pid;    /* (seq) 0 until forked */
 	_Atomic int32_t task_pid;      /* (seq) 0 until spawned; also its pgid */
@@ -178,6 +178,7 @@ struct os_table_spec {
 	uint32_t cap;
 	const char *const *cmds;
 	const uint32_t *cmd_lens;
+	const uint32_t *ids;   /* task numbers, increasing; NULL: 1..slot_count */
 	const char *logdir;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
 };

@@ -61,11 +61,16 @@ const char *os_table_validate(const void *base, size_t size)
 	why = validate_header(h, size);
 	if (why)
 		return why;
+	uint32_t prev_id = 0;
+
 	for (uint32_t i = 0; i < h->slot_count; i++) {
 		const struct os_slot *s = (const struct os_slot *)
 			((const char *)base + OS_HEADER_SIZE + (size_t)i * OS_SLOT_SIZE);
-		if (s->id != i + 1)
+		/* Task numbers, strictly increasing: 1..N for a whole task list,
+		 * a subset of them for a resumed run. */
+		if (s->id <= prev_id)
 			return "slot id out of sequence";
+		prev_id = s->id;
 		if (!range_ok(s->cmd_off, (uint64_t)s->cmd_len + 1, h->strings_off, size) ||
 		    s->cmd_len > OS_CMD_MAX)
 			return "command out of bounds";

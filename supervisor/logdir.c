@@ -72,3 +72,10 @@ int logdir_create(int dirfd, const char *name)
 
 	return fd < 0 ? -errno : fd;
 }
+
+int logdir_append(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	return fd < 0 ? -errno : fd;
+}

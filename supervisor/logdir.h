@@ -23,6 +23,10 @@ int logdir_open(const char *path, const char **why);
  */
 int logdir_create(int dirfd, const char *name);
 
+/* Open NAME in DIRFD for appending (created if missing, never truncated,
+ * never through a symlink).  Returns the fd or -errno. */
+int logdir_append(int dirfd, const char *name);
+
 /* joblog.c: write the header line of a new job log. */
 int joblog_start(int fd);
 
@@ -38,6 +42,7 @@ struct summary {
 	int stop_signal;        /* 0 unless stopped by a signal */
 	uint32_t total;
 	uint32_t completed, failed, interrupted, not_started;
+	uint32_t skipped_completed, skipped_failed; /* --resume: not run again */
 };
 
 /* summary.c: write DIRFD/summary.json atomically (temp file, fsync, rename). */

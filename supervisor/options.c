@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "options.h"
 #include "table.h"
 #include "util.h"
@@ -19,6 +20,9 @@ enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF,
        OPT_INPUT_TIMEOUT };
 enum { OPT_PROGRESS = 512, OPT_NO_PROGRESS };
 enum { OPT_ENV = 768, OPT_RLIMIT, OPT_PTY_SIZE };
+enum { OPT_METRICS = 1536, OPT_SYSLOG };
+enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
+enum { OPT_TAIL = 1792 };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -32,11 +36,16 @@ static const struct option long_options[] = {
 	{ "input-timeout", required_argument, NULL, OPT_INPUT_TIMEOUT },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "resume-failed", no_argument, NULL, OPT_RESUME_FAILED },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "tail", no_argument, NULL, OPT_TAIL },
 	{ "chdir", required_argument, NULL, 'C' },
 	{ "env", required_argument, NULL, OPT_ENV },
 	{ "rlimit", required_argument, NULL, OPT_RLIMIT },
 	{ "pty-size", required_argument, NULL, OPT_PTY_SIZE },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -58,11 +67,16 @@ static void usage(void)
 	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
 	       "  -d, --detach           return once the run is set up; run in the background\n"
 	       "      --progress         live status line on stderr if it is a terminal (default)\n"
+	       "      --resume           skip tasks LOGDIR/joblog has COMPLETED or FAILED\n"
+	       "      --resume-failed    skip only COMPLETED ones: run failed ones again\n"
 	       "      --no-progress      no status line\n"
+	       "      --tail             copy the tasks' output to stdout, lines tagged [ID]\n"
 	       "  -C, --chdir DIR        start tasks in DIR\n"
 	       "      --env NAME=VALUE   set a variable for every task (repeatable)\n"
 	       "      --rlimit NAME=VALUE limit each task: cpu, as, fsize, core, nofile, nproc\n"
 	       "      --pty-size COLSxROWS the tasks' terminal size (default 80x24)\n"
+	       "      --metrics FILE     Prometheus text-format metrics, rewritten every 5 s\n"
+	       "      --syslog           log start, failed/interrupted tasks and end to syslog\n"
 	       "  -h, --help             show this help\n"
 	       "      --version          show the version\n\n"
 	       "Exit status: 0 all tasks completed, 1 some task failed or was interrupted,\n"
@@ -197,6 +211,28 @@ static int parse_pty_size(const char *arg, struct options *opt, char *err, size_
 	return 0;
 }
 
+/* --metrics FILE: made absolute (a detached run must not depend on the
+ * cwd) and checked now: a bad FILE is refused before anything starts. */
+static int parse_metrics(const char *arg, struct options *opt, char *err, size_t len)
+{
+	char *path;
+	int ret;
+
+	if (!*arg)
+		return bad(err, len, "--metrics", "a file name", arg);
+	path = absolute(arg);
+	if (!path)
+		return -errno;
+	ret = metrics_check_path(path, err, len);
+	if (ret) {
+		free(path);
+		return ret;
+	}
+	free(opt->metrics);
+	opt->metrics = path;
+	return 0;
+}
+
 /* nproc counts every process of the user, the run's own included, and the
  * worker's spawn is checked against it (worker/limits.c): below what this
  * run needs with every slot busy, tasks could not even start.  Root is
@@ -256,9 +292,17 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 	case 'd':
 		opt->detach = 1;
 		return 0;
+	case OPT_RESUME:
+	case OPT_RESUME_FAILED:
+		opt->resume = 1;
+		opt->resume_failed |= c == OPT_RESUME_FAILED;
+		return 0;
 	case OPT_PROGRESS:
 	case OPT_NO_PROGRESS:
 		opt->progress = c == OPT_PROGRESS;
+		return 0;
+	case OPT_TAIL:
+		opt->tail = 1;
 		return 0;
 	case 'C':
 		return parse_chdir(optarg, opt, err, len);
@@ -268,6 +312,11 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		return parse_rlimit(optarg, opt, err, len);
 	case OPT_PTY_SIZE:
 		return parse_pty_size(optarg, opt, err, len);
+	case OPT_METRICS:
+		return parse_metrics(optarg, opt, err, len);
+	case OPT_SYSLOG:
+		opt->use_syslog = 1;
+		return 0;
 	default:
 		snprintf(err, len, "unknown option or missing value (see --help)");
 		return -EINVAL;
@@ -331,6 +380,10 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 	ret = check_nproc(opt, err, len);
 	if (ret)
 		return ret;
+	if (opt->tail && opt->detach) {
+		snprintf(err, len, "--tail: not with --detach (the output is in LOGDIR/ID.log)");
+		return -EINVAL;
+	}
 	/* Once, here: a task then costs no walk of the environment. */
 	return worker_env_build(&opt->task_env, environ, opt->env_set, opt->nenv_set, opt->name);
 }
@@ -341,6 +394,8 @@ void options_free(struct options *opt)
 	opt->log_dir = NULL;
 	free(opt->chdir);
 	opt->chdir = NULL;
+	free(opt->metrics);
+	opt->metrics = NULL;
 	free(opt->env_set);
 	opt->env_set = NULL;
 	worker_env_free(&opt->task_env);

@@ -19,7 +19,12 @@ struct options {
 	uint64_t input_timeout_ms; /* longest gap while reading the task file */
 	int crlf;
 	int detach;
+	int resume;               /* --resume or --resume-failed */
+	int resume_failed;        /* --resume-failed: FAILED tasks run again */
 	int progress;             /* status line when stderr is a terminal (default 1) */
+	int tail;                 /* --tail: task output mirrored to stdout */
+	char *metrics;            /* --metrics FILE, absolute, malloc'd; NULL: off */
+	int use_syslog;           /* --syslog */
 	const char *taskfile;     /* "-" for standard input */
 	/* What tasks start with: -C, --env, --rlimit, --pty-size. */
 	char *chdir;              /* absolute, malloc'd; NULL: the supervisor's cwd */

@@ -274,7 +274,7 @@ static int load_task(struct load_ctx *c, uint32_t i, struct ps_task *k)
 		k->busy = 1;
 		c->busy++;
 	}
-	if (k->v.id != i + 1) {
+	if (k->v.id <= (i ? k[-1].v.id : 0)) {
 		c->why = "slot id out of sequence";
 		return -ESTALE;
 	}

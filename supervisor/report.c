@@ -174,7 +174,9 @@ void report_print(const struct run *r, int status)
 	fprintf(stderr, "%s\n", line);
 	for (uint32_t k = 0; k < f.nlisted; k++) {
 		shown_command(cmd, sizeof(cmd), r->tasks->cmds[f.listed[k]]);
-		fprintf(stderr, "  task %u %s (%s): %s\n", f.listed[k] + 1,
+		/* The slot's id: a resumed run keeps its tasks' original numbers. */
+		fprintf(stderr, "  task %u %s (%s): %s\n",
+			os_table_slot(r->table, f.listed[k])->id,
 			os_state_name(f.states[k]), f.causes[k], cmd);
 	}
 	if (failed + interrupted > f.nlisted)

@@ -1,9 +1,10 @@
 /*
  * run.c: the supervisor's single-threaded event loop.  Every input is a
  * signal read from the signalfd (SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGHUP)
- * or a deadline; the loop sleeps in poll() until the next of them.  The one
- * periodic deadline is the status line's redraw, and only while that line is
- * on a terminal (progress.c).
+ * or a deadline; the loop sleeps in poll() until the next of them.  The
+ * periodic deadlines are the status line's redraw, only while that line is
+ * on a terminal (progress.c), and the rewrite of the --metrics file
+ * (metrics.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "pidindex.h"
 #include "run.h"
 #include "state.h"
+#include "syslogger.h"
 #include "util.h"
 #include "workers.h"
 
@@ -179,11 +181,19 @@ static int exit_status(struct run *r)
 	return atomic_load(&h->counts[OS_COMPLETED]) == h->slot_count && !r->log_errors ? 0 : 1;
 }
 
+void run_finish_outputs(struct run *r, int status)
+{
+	metrics_finish(r, status);
+	syslogger_finish(r, status);
+}
+
 int run_execute(struct run *r)
 {
 	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
 
 	progress_start(&r->progress, r->opt->progress);
+	syslogger_start(r); /* openlog before the first fork */
+	metrics_start(r);
 	workers_admit(r);
 	while (r->running > 0 || (!r->stop_signal && r->next < r->tasks->count)) {
 		int64_t now = os_now_mono_ns();
@@ -191,6 +201,8 @@ int run_execute(struct run *r)
 
 		progress_tick(&r->progress, r->table->hdr, r->stop_signal != 0, now);
 		due = earliest(due, progress_due(&r->progress));
+		metrics_tick(r, now);
+		due = earliest(due, metrics_due(&r->metrics));
 		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
 			os_die_err(1, -errno, "poll");
 		read_signals(r);

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "metrics.h"
 #include "options.h"
+#include "resume.h"
 #include "progress.h"
 #include "table.h"
 #include "tasklist.h"
@@ -32,8 +34,11 @@ struct run {
 	int fork_blocked;             /* fork hit a limit: retry after a reap */
 	uint32_t interrupting;        /* workers asked to interrupt, not yet reaped */
 	sigset_t reset_signals;       /* dispositions tasks get back as SIG_DFL */
+	int resuming;                 /* --resume found a job log to go on from */
+	struct resume_plan resume;    /* what it skipped */
 	uint32_t log_errors;          /* job-log lines or files that failed */
 	struct progress progress;     /* the status line on a terminal */
+	struct metrics metrics;       /* --metrics FILE */
 };
 
 /*
@@ -51,6 +56,12 @@ int run_execute(struct run *r);
  * so a rotated log is followed.
  */
 int run_open_log(int logdir_fd);
+
+/*
+ * After the table is marked DONE with the final exit STATUS: the last
+ * --metrics file and the --syslog end message.
+ */
+void run_finish_outputs(struct run *r, int status);
 
 /* Set up R's bookkeeping; 0 or -ENOMEM.  run_free releases it. */
 int run_init(struct run *r);

@@ -24,9 +24,11 @@ static int format_summary(char *buf, size_t len, const struct summary *s)
 			"  \"started_at\": \"%s\",\n  \"ended_at\": \"%s\",\n"
 			"  \"exit_status\": %d,\n  \"stopped_by_signal\": %s,\n  \"total\": %u,\n"
 			"  \"counts\": {\"completed\": %u, \"failed\": %u, \"interrupted\": %u, "
-			"\"not_started\": %u}\n}\n",
+			"\"not_started\": %u},\n"
+			"  \"resumed\": {\"skipped_completed\": %u, \"skipped_failed\": %u}\n}\n",
 			s->name, s->supervisor_pid, start, end, s->exit_status, sig, s->total,
-			s->completed, s->failed, s->interrupted, s->not_started);
+			s->completed, s->failed, s->interrupted, s->not_started,
+			s->skipped_completed, s->skipped_failed);
 }
 
 int summary_write(int dirfd, const struct summary *s)

@@ -18,6 +18,7 @@
 #include "detach.h"
 #include "logdir.h"
 #include "options.h"
+#include "resume.h"
 #include "report.h"
 #include "run.h"
 #include "state.h"
@@ -98,6 +99,7 @@ static void create_table(const struct options *opt, const struct tasklist *tasks
 	struct os_table_spec spec = {
 		.name = opt->name, .slot_count = tasks->count, .cap = opt->jobs,
 		.cmds = (const char *const *)tasks->cmds, .cmd_lens = tasks->lens,
+		.ids = tasks->ids,
 		.logdir = opt->log_dir, .idle_after_ms = (uint32_t)opt->idle_after_ms,
 		.idle_timeout_ms = (uint32_t)opt->idle_timeout_ms,
 		.timeout_ms = (uint32_t)opt->timeout_ms, .grace_ms = (uint32_t)opt->grace_ms,
@@ -119,21 +121,52 @@ static void create_table(const struct options *opt, const struct tasklist *tasks
 		os_die_err(EXIT_USAGE, err, "create table for run '%s'", opt->name);
 }
 
-/* Files of the run; *what names the one that failed. */
+/* Files of the run; *what names the one that failed.  A resumed run
+ * appends to the job log and events of the run it resumes. */
 static int open_run_files(struct run *r, int logdir_fd, const char **what)
 {
 	int err;
 
 	*what = "joblog";
-	r->joblog_fd = logdir_create(logdir_fd, "joblog");
-	if (r->joblog_fd < 0)
-		return r->joblog_fd;
-	err = joblog_start(r->joblog_fd);
-	if (err)
-		return err;
+	if (r->resuming) {
+		r->joblog_fd = logdir_append(logdir_fd, "joblog");
+		if (r->joblog_fd < 0)
+			return r->joblog_fd;
+	} else {
+		r->joblog_fd = logdir_create(logdir_fd, "joblog");
+		if (r->joblog_fd < 0)
+			return r->joblog_fd;
+		err = joblog_start(r->joblog_fd);
+		if (err)
+			return err;
+	}
 	*what = "events.jsonl";
-	r->table->events_fd = logdir_create(logdir_fd, "events.jsonl");
+	r->table->events_fd = r->resuming ? logdir_append(logdir_fd, "events.jsonl")
+					  : logdir_create(logdir_fd, "events.jsonl");
 	return r->table->events_fd < 0 ? r->table->events_fd : 0;
+}
+
+/* --resume/--resume-failed: drop the tasks the job log says are done.
+ * Without a job log there is nothing to resume and every task runs. */
+static void plan_resume(struct run *r, struct tasklist *tasks)
+{
+	char err[256];
+	int ret = resume_plan(r->logdir_fd, tasks, r->opt->resume_failed, &r->resume,
+			      err, sizeof(err));
+
+	if (ret == -ENOENT)
+		return;
+	if (ret == -EINVAL)
+		os_die(EXIT_USAGE, "--resume: %s/%s", r->opt->log_dir, err);
+	if (ret)
+		os_die_err(EXIT_USAGE, ret, "--resume: %s/joblog", r->opt->log_dir);
+	r->resuming = 1;
+	if (tasks->count == 0) {
+		os_warn("%s: nothing to run: %u task(s) already completed, %u already failed "
+			"(see %s/joblog)", r->opt->name, r->resume.skipped_completed,
+			r->resume.skipped_failed, r->opt->log_dir);
+		exit(r->resume.skipped_failed ? 1 : 0);
+	}
 }
 
 static void drop_table(const struct options *opt)
@@ -157,6 +190,8 @@ static int write_summary(struct run *r, int status)
 		.failed = atomic_load(&h->counts[OS_FAILED]),
 		.interrupted = atomic_load(&h->counts[OS_INTERRUPTED]),
 		.not_started = atomic_load(&h->counts[OS_CREATED]),
+		.skipped_completed = r->resume.skipped_completed,
+		.skipped_failed = r->resume.skipped_failed,
 	};
 	int err = summary_write(r->logdir_fd, &s);
 
@@ -172,7 +207,7 @@ static int write_summary(struct run *r, int status)
 	return status;
 }
 
-static void setup(struct run *r, int *notify_fd)
+static void setup(struct run *r, struct tasklist *tasks, int *notify_fd)
 {
 	const char *why, *what = "setup";
 	int err;
@@ -185,6 +220,8 @@ static void setup(struct run *r, int *notify_fd)
 	r->logdir_fd = logdir_open(r->opt->log_dir, &why);
 	if (r->logdir_fd < 0)
 		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
+	if (r->opt->resume)
+		plan_resume(r, tasks);
 	create_table(r->opt, r->tasks, r->table);
 	err = open_run_files(r, r->logdir_fd, &what);
 	if (!err) {
@@ -194,9 +231,9 @@ static void setup(struct run *r, int *notify_fd)
 	if (err) {
 		/* Nothing ran: remove the table and the files just started. */
 		drop_table(r->opt);
-		if (r->joblog_fd >= 0)
+		if (r->joblog_fd >= 0 && !r->resuming)
 			unlinkat(r->logdir_fd, "joblog", 0);
-		if (r->table->events_fd >= 0)
+		if (r->table->events_fd >= 0 && !r->resuming)
 			unlinkat(r->logdir_fd, "events.jsonl", 0);
 		os_die_err(EXIT_USAGE, err, "%s/%s", r->opt->log_dir, what);
 	}
@@ -234,13 +271,17 @@ int main(int argc, char **argv)
 	if (ret)
 		os_die(EXIT_USAGE, "%s (try --help)", ret == -EINVAL ? err : strerror(-ret));
 	read_tasks(&opt, &tasks);
-	setup(&r, &notify_fd);
+	setup(&r, &tasks, &notify_fd);
 	if (opt.detach)
 		go_background(&r, notify_fd);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	status = run_execute(&r);
+	/* A resumed batch that skips failed tasks has not fully succeeded. */
+	if (status == 0 && r.resume.skipped_failed)
+		status = 1;
 	status = write_summary(&r, status);
+	run_finish_outputs(&r, status); /* --metrics, --syslog: the end */
 	report_print(&r, status);
 	run_free(&r);
 	close(r.joblog_fd);

@@ -166,5 +166,6 @@ void tasklist_free(struct tasklist *list)
 	free(list->cmds);
 	free(list->lens);
 	free(list->lines);
+	free(list->ids);
 	memset(list, 0, sizeof(*list));
 }

@@ -14,6 +14,7 @@ struct tasklist {
 	char **cmds;        /* cmds[i]: NUL-terminated command of task i+1 */
 	uint32_t *lens;     /* lens[i] = strlen(cmds[i]) */
 	uint32_t *lines;    /* lines[i]: line number of task i+1 in the file */
+	uint32_t *ids;      /* task numbers once resume.c dropped some; NULL: i+1 */
 };
 
 /* Where and why a task file was refused. */

@@ -17,6 +17,7 @@
 #include "pidindex.h"
 #include "slot.h"
 #include "state.h"
+#include "syslogger.h"
 #include "util.h"
 #include "worker.h"
 #include "workers.h"
@@ -32,8 +33,11 @@ static void log_task(struct run *r, uint32_t i)
 	struct os_slot_view v;
 	int err = os_slot_snapshot(slot_of(r, i), &v);
 
-	if (!err)
+	if (!err) {
+		metrics_task_end(&r->metrics, &v);
+		syslogger_task_end(r, i, &v);
 		err = joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+	}
 	if (err) {
 		if (!r->log_errors++)
 			os_warn_err(err, "joblog: line of task %u lost", i + 1);
@@ -68,6 +72,7 @@ static int start_worker(struct run *r, uint32_t i)
 		.env = r->opt->task_env.vars, .env_id_slot = r->opt->task_env.id_slot,
 		.chdir = r->opt->chdir, .rlimits = r->opt->rlimits, .nrlimits = r->opt->nrlimits,
 		.pty_cols = r->opt->pty_cols, .pty_rows = r->opt->pty_rows,
+		.tail = r->opt->tail, .tail_erase = r->progress.on,
 	};
 	uint32_t e = r->free_refs[--r->nfree];
 	struct worker_ref *w = &r->workers[e];

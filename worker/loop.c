@@ -29,6 +29,7 @@
 #include "loop.h"
 #include "slot.h"
 #include "state.h"
+#include "tail.h"
 #include "util.h"
 
 #define BUF_SIZE   (64 * 1024)
@@ -56,6 +57,7 @@ struct loop {
 	int idle_armed, drain_armed, drain_expired;
 	int reaped;
 	int64_t reaped_at_ns;
+	struct worker_tail *tail;         /* --tail, else NULL */
 };
 
 static struct io_uring_sqe *sqe_get(struct loop *l)
@@ -172,6 +174,8 @@ static void on_read(struct loop *l, int res)
 	l->reading = 0;
 	if (res > 0) {
 		l->parked = 0;
+		if (l->tail)
+			worker_tail_feed(l->tail, l->buf + l->fill, (size_t)res);
 		l->fill += (uint32_t)res;
 		account_output(l, res);
 		/* Without NOWAIT every read may be the last for a while. */
@@ -354,9 +358,13 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 	if (l->buf == MAP_FAILED)
 		return -errno;
 	err = io_uring_queue_init(RING_SIZE, &l->ring, 0);
-	if (err < 0)
+	if (err < 0) {
 		munmap(l->buf, BUF_SIZE);
-	return err;
+		return err;
+	}
+	if (st->cfg->tail)
+		l->tail = worker_tail_open(l->slot->id, st->cfg->tail_erase);
+	return 0;
 }
 
 int worker_loop_run(const struct loop_start *st)
@@ -384,6 +392,8 @@ int worker_loop_run(const struct loop_start *st)
 		io_uring_cq_advance(&l.ring, seen);
 	}
 	flush(&l);
+	if (l.tail)
+		worker_tail_finish(l.tail); /* after the transcript: it comes first */
 	/* The ring and buffer go with the process: the worker exits next, and
 	 * tearing the ring down here would only delay that in series. */
 	return err;

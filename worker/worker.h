@@ -49,6 +49,8 @@ struct worker_config {
 	const struct worker_rlimit *rlimits; /* at most WORKER_RLIMITS_MAX */
 	uint32_t nrlimits;
 	uint16_t pty_cols, pty_rows; /* 0: 80x24 */
+	int tail;                 /* --tail: mirror output to stdout (tail.c) */
+	int tail_erase;           /* the status line is on: erase it first */
 };
 
 /*

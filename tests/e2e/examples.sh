@@ -16,8 +16,8 @@
 #     reason shutdown and exits 143 well within TimeoutStopSec.
 #   agents.tasks + fake-agent: the batch run with a small --idle-after goes
 #     through the states its comments announce (IDLE seen in events.jsonl),
-#     the terminal/no-terminal difference shows in the transcripts, and the
-#     README's recipe for re-running what did not complete picks tasks 3, 4.
+#     the terminal/no-terminal difference shows in the transcripts, and
+#     --resume runs again only what did not finish (task 4).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 
@@ -294,12 +294,12 @@ t6=$(cat "$LOG/6.log" 2>/dev/null)
 assert_match 'review: standard output is not a terminal' "$t6" "agents.tasks: task 6 (piped) has no terminal"
 [[ $t6 == *$'\r'* ]] && fail "agents.tasks: task 6 (no terminal) drew a progress bar"
 
-# The README's recipe for re-running what did not complete (no --resume yet):
-# the task lines, numbered as oneshotd-supervise numbers them, whose task has
-# no COMPLETED line in the joblog (keep it in step with README.md)
-awk -F '\t' 'NR == FNR { if (FNR > 1 && $9 == "COMPLETED") done[$1]; next }
-	/^[ \t]*(#|\r?$)/ { next }
-	!(++n in done)' "$LOG/joblog" "$EX/agents.tasks" >"$SANDBOX/rerun.tasks"
-assert_eq "./fake-agent refactor 2 2
-./fake-agent -q migrate 0 1" "$(cat "$SANDBOX/rerun.tasks")" "README recipe: tasks to re-run"
+# The README's way to go on after failures: --resume runs what did not
+# finish (task 4, INTERRUPTED), under its own number, and skips the rest
+before=$(joblog_count "$LOG")
+(cd "$EX" && SUPERVISE_LIMIT=60 supervise -n "$RUN" -j 3 --idle-after 0.5 --idle-timeout 1 \
+	--grace 1 -L "$LOG" --resume agents.tasks </dev/null 2>/dev/null)
+assert_eq 1 "$?" "agents.tasks --resume: still failed (task 3 skipped as FAILED)"
+assert_eq "$((before + 1)) 4" "$(joblog_count "$LOG") $(awk -F '\t' 'END { print $1 }' "$LOG/joblog")" \
+	"agents.tasks --resume ran exactly task 4 again"
 assert_no_survivors "$RUN" 3

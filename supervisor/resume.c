@@ -1,0 +1,137 @@
+/*
+ * resume.c: matching an earlier job log against the task list.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "logdir.h"
+#include "resume.h"
+#include "state.h"
+
+enum done { NOT_DONE = 0, DONE_COMPLETED, DONE_FAILED, DONE_OTHER };
+
+static const char header[] =
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand";
+
+/* The field after TABS tabs in LINE (the Command field may hold tabs). */
+static const char *field(const char *line, int tabs)
+{
+	while (tabs-- > 0) {
+		line = strchr(line, '\t');
+		if (!line)
+			return NULL;
+		line++;
+	}
+	return line;
+}
+
+static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
+		      unsigned char *done, char *err, size_t len)
+{
+	const char *state = field(line, 8), *cmd = field(line, 9);
+	char *end, name[16];
+	unsigned long seq = strtoul(line, &end, 10);
+	int st;
+
+	if (!state || !cmd || *end != '\t' || seq == 0 || seq > t->count) {
+		snprintf(err, len, "joblog:%llu: not a job-log line of this task list",
+			 (unsigned long long)lineno);
+		return -EINVAL;
+	}
+	if (strlen(cmd) != t->lens[seq - 1] || memcmp(cmd, t->cmds[seq - 1], strlen(cmd))) {
+		snprintf(err, len, "joblog:%llu: task %lu was a different command: the task "
+			 "list changed since that run", (unsigned long long)lineno, seq);
+		return -EINVAL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(cmd - state - 1), state);
+	st = os_state_parse(name);
+	done[seq - 1] = st == OS_COMPLETED ? DONE_COMPLETED
+		      : st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
+	return 0;
+}
+
+static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
+		    char *err, size_t len)
+{
+	int fd = openat(dirfd, "joblog", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t lineno = 0;
+	ssize_t n;
+	int ret = 0;
+
+	if (!f) {
+		ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	while (!ret && (n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (++lineno == 1) {
+			if (strcmp(line, header) != 0) {
+				snprintf(err, len, "joblog:1: not a oneshot job log header");
+				ret = -EINVAL;
+			}
+			continue;
+		}
+		ret = check_line(line, lineno, t, done, err, len);
+	}
+	if (!ret && lineno == 0) {
+		snprintf(err, len, "joblog: empty");
+		ret = -EINVAL;
+	}
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* Keep only the tasks still to run, with their task numbers. */
+static int compact(struct tasklist *t, const unsigned char *done, int rerun_failed,
+		   struct resume_plan *plan)
+{
+	uint32_t k = 0;
+
+	t->ids = malloc((t->count ? t->count : 1) * sizeof(*t->ids));
+	if (!t->ids)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < t->count; i++) {
+		if (done[i] == DONE_COMPLETED) {
+			plan->skipped_completed++;
+			continue;
+		}
+		if (done[i] == DONE_FAILED && !rerun_failed) {
+			plan->skipped_failed++;
+			continue;
+		}
+		t->cmds[k] = t->cmds[i];
+		t->lens[k] = t->lens[i];
+		t->lines[k] = t->lines[i];
+		t->ids[k++] = i + 1;
+	}
+	t->count = k;
+	plan->kept = k;
+	return 0;
+}
+
+int resume_plan(int dirfd, struct tasklist *tasks, int rerun_failed,
+		struct resume_plan *plan, char *err, size_t errlen)
+{
+	unsigned char *done = calloc(tasks->count, 1);
+	int ret;
+
+	memset(plan, 0, sizeof(*plan));
+	if (!done)
+		return -ENOMEM;
+	ret = read_log(dirfd, tasks, done, err, errlen);
+	if (!ret)
+		ret = compact(tasks, done, rerun_failed, plan);
+	free(done);
+	return ret;
+}

@@ -1,0 +1,31 @@
+/*
+ * resume.h: --resume and --resume-failed: which tasks of a task list still
+ * have to run, from the job log an earlier run of it left.
+ */
+#ifndef ONESHOT_RESUME_H
+#define ONESHOT_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tasklist.h"
+
+struct resume_plan {
+	uint32_t skipped_completed; /* tasks the log has COMPLETED: not run */
+	uint32_t skipped_failed;    /* FAILED in the log, not run (--resume) */
+	uint32_t kept;              /* tasks left in the list to run */
+};
+
+/*
+ * Read DIRFD/joblog and drop from TASKS (compacting it, and giving it the
+ * ids of the tasks kept) every task the log says finished: COMPLETED ones,
+ * and FAILED ones too unless RERUN_FAILED.  INTERRUPTED tasks and tasks
+ * with no line run again.  The last line of a task wins.  Refuses (-EINVAL,
+ * ERR says where) a log whose header is not oneshot's or whose task number
+ * or command does not match TASKS: the task list changed.  -ENOENT: no
+ * joblog.  Returns 0 or -errno.
+ */
+int resume_plan(int dirfd, struct tasklist *tasks, int rerun_failed,
+		struct resume_plan *plan, char *err, size_t errlen);
+
+#endif
