@@ -323,6 +323,13 @@ rel_workers() {
 	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
 	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
 	for p in $c; do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] && echo "$p"
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] || continue
+		# A worker leads its own process group; LeakSanitizer's exit-time
+		# tracer (same executable) stays in the supervisor's.
+		local st
+		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		set -- $st
+		[ "$3" = "$p" ] && echo "$p"
 	done
 }
