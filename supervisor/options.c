@@ -3,6 +3,7 @@
  * is checked here, before anything is created or started.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,28 @@ static int check_nproc(const struct options *opt, char *err, size_t len)
 	return 0;
 }
 
+/* --tail writes to fd 1: it must be the caller's standard output.  Closed
+ * at exec, fd 1 is what the supervisor opened first (its signalfd), and
+ * later maybe a file of the run: refuse rather than write into that. */
+static int check_tail(const struct options *opt, char *err, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	if (!opt->tail)
+		return 0;
+	if (opt->detach) {
+		snprintf(err, len, "--tail: not with --detach (the output is in LOGDIR/ID.log)");
+		return -EINVAL;
+	}
+	n = readlink("/proc/self/fd/1", link, sizeof(link) - 1);
+	if (fcntl(1, F_GETFD) < 0 || (n > 0 && strncmp(link, "anon_inode:", 11) == 0)) {
+		snprintf(err, len, "--tail: standard output is not open");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_one(int c, struct options *opt, char *err, size_t len)
 {
 	uint64_t v;
@@ -380,10 +403,9 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 	ret = check_nproc(opt, err, len);
 	if (ret)
 		return ret;
-	if (opt->tail && opt->detach) {
-		snprintf(err, len, "--tail: not with --detach (the output is in LOGDIR/ID.log)");
-		return -EINVAL;
-	}
+	ret = check_tail(opt, err, len);
+	if (ret)
+		return ret;
 	/* Once, here: a task then costs no walk of the environment. */
 	return worker_env_build(&opt->task_env, environ, opt->env_set, opt->nenv_set, opt->name);
 }

@@ -11,12 +11,13 @@
 #  - A last line without a newline is written at the end, with one; a line
 #    longer than 4000 bytes is cut into "[ID]+ " pieces; "\r\n" (--crlf)
 #    ends a line without a "\r"; a lone "\r" and control sequences pass.
-#  - A stalled reader (a FIFO nobody reads) does not hold the run back: it
-#    ends in about the time a run without --tail takes, every task
-#    COMPLETED, the drops noted once per task on stderr, and what did reach
-#    the FIFO is whole lines.  A reader that goes away (| head) stops the
+#  - A stalled reader (a FIFO nobody reads, a terminal nobody reads as after
+#    ^S) does not hold the run back: it ends in about the time a run without
+#    --tail takes, every task COMPLETED, the drops noted once per task on
+#    stderr, and what did get through is whole lines (on the terminal, but
+#    for a last one cut short).  A reader that goes away (| head) stops the
 #    mirroring quietly.
-#  - --tail with --detach is refused.
+#  - --tail with --detach, or with stdout closed, is refused.
 #  - On a terminal with the status line: each mirrored line erases the
 #    status line first, so the screen holds the tagged lines and the summary.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -226,6 +227,46 @@ note "stalled reader: $(wc -c <"$SANDBOX/stall.out") bytes reached the FIFO"
 assert_le 1 "$(wc -l <"$SANDBOX/stall.out")" "stalled reader: lines that reached the FIFO"
 assert_eq "" "$("$PYTHON" "$CHECK" "$SANDBOX/stall.out" subseq "${CHECKARGS[@]}")" "stalled reader: the mirrored lines"
 
+# a terminal nobody reads (as after ^S): the same, and whole lines, but
+# for at most one last line cut short
+new_run ptystall
+PTYDRV="$SANDBOX/ptydrv.py"
+cat >"$PTYDRV" <<'EOF'
+import os, pty, subprocess, sys, tty
+m, s = pty.openpty()
+tty.setraw(s)
+with open(sys.argv[1], "w") as err:
+    rc = subprocess.call(sys.argv[3:], stdin=subprocess.DEVNULL, stdout=s, stderr=err)
+os.close(s)
+os.set_blocking(m, False)
+out = b""
+while True:
+    try:
+        d = os.read(m, 65536)
+    except (BlockingIOError, OSError):
+        break
+    if not d:
+        break
+    out += d
+open(sys.argv[2], "wb").write(out)
+sys.exit(rc)
+EOF
+t0=$(now_us)
+timeout -k 5 60 "$PYTHON" "$PTYDRV" "$SANDBOX/ptystall.err" "$SANDBOX/ptystall.out" \
+	"$SUPERVISE" --tail -j 3 -n "$RUN" -L "$LOG" "$SANDBOX/tasks.stall"
+rc=$?
+took=$(ms_since "$t0")
+note "terminal nobody reads: $took ms, $(wc -c <"$SANDBOX/ptystall.out") bytes reached it"
+assert_eq 0 "$rc" "terminal nobody reads: exit status ($(head -c 300 "$SANDBOX/ptystall.err"))"
+assert_le "$took" $((base_ms * 3 + 5000)) "terminal nobody reads: run time in ms (without --tail: $base_ms)"
+all_completed "$LOG" 3 "terminal nobody reads"
+expect_transcripts "$LOG" "terminal nobody reads" "${STALL[@]}"
+assert_match "^$PROG: warning: task [0-9]+: --tail: [0-9]+ line\\(s\\) not mirrored: standard output would block\$" \
+	"$(head -n 1 "$SANDBOX/ptystall.err")" "terminal nobody reads: the drops noted"
+sed '$d' "$SANDBOX/ptystall.out" >"$SANDBOX/ptystall.lines" # the last may be cut
+assert_eq "" "$("$PYTHON" "$CHECK" "$SANDBOX/ptystall.lines" subseq "${CHECKARGS[@]}")" \
+	"terminal nobody reads: the mirrored lines"
+
 # --------------------------------------------- a reader that goes away
 new_run head
 supervise --tail -j 8 -n "$RUN" -L "$LOG" "$SANDBOX/tasks.many" </dev/null 2>"$SANDBOX/head.err" | head -n 1 >"$SANDBOX/head.out"
@@ -240,6 +281,20 @@ supervise --tail -d -n "$RUN" -L "$LOG" "$SANDBOX/tasks.crlf" </dev/null >"$SAND
 assert_eq 2 "$?" "--tail --detach: exit status"
 assert_match "--tail: not with --detach" "$(cat "$SANDBOX/det.err")" "--tail --detach: message"
 assert_no_file "$LOG/joblog" "--tail --detach: nothing started"
+
+# ------------------------------------------------------- stdout closed
+# Not under CI's valgrind wrapper (ONESHOT_SUPERVISE=.ci/valgrind-wrap):
+# valgrind's --log-file takes the free fd 1 and shows it to the program, so
+# stdout is not closed there.
+if [ "$(head -c 2 "$SUPERVISE")" = '#!' ] && grep -q valgrind "$SUPERVISE"; then
+	note "under valgrind: the closed stdout check is skipped"
+else
+	new_run closed
+	supervise --tail -n "$RUN" -L "$LOG" "$SANDBOX/tasks.crlf" </dev/null >&- 2>"$SANDBOX/closed.err"
+	assert_eq 2 "$?" "--tail, stdout closed: exit status"
+	assert_match "--tail: standard output is not open" "$(cat "$SANDBOX/closed.err")" "--tail, stdout closed: message"
+	assert_no_file "$LOG/joblog" "--tail, stdout closed: nothing started"
+fi
 
 # ---------------------------------------------------- on a terminal
 # screen FILE: the lines left on a terminal after FILE's bytes (CR, LF,
