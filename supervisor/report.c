@@ -31,29 +31,8 @@ void report_duration(char *buf, size_t len, int64_t ns, int tenths)
 			 (long long)(s / 60 % 60), (long long)(s % 60));
 }
 
-/* Why task V did not complete, in a word or two: "exit 2", "SIGKILL",
- * "timeout", "worker-lost". */
-static void cause(char *buf, size_t len, const struct os_slot_view *v)
-{
-	const char *why = os_reason_name(v->reason);
 
-	if (v->state == OS_INTERRUPTED || (v->exit_code < 0 && !v->term_signal)) {
-		snprintf(buf, len, "%s", why ? why : "no exit status");
-	} else if (v->term_signal > 0) {
-		const char *abbrev = sigabbrev_np(v->term_signal);
-		if (abbrev)
-			snprintf(buf, len, "SIG%s", abbrev);
-		else
-			snprintf(buf, len, "signal %d", v->term_signal);
-	} else {
-		snprintf(buf, len, "exit %d", v->exit_code);
-	}
-}
-
-/* CMD for one line of a report: control characters shown as '?' (a task
- * file must not drive the reader's terminal), cut to REPORT_CMD_MAX
- * characters (UTF-8 sequences kept whole) with "..." when cut. */
-static void shown_command(char *buf, size_t len, const char *cmd)
+void report_shown_text(char *buf, size_t len, const char *cmd, size_t max)
 {
 	const unsigned char *p;
 	size_t total = 0, keep, chars = 0, n = 0;
@@ -61,7 +40,7 @@ static void shown_command(char *buf, size_t len, const char *cmd)
 
 	for (p = (const unsigned char *)cmd; *p; p++)
 		total += (*p & 0xc0) != 0x80;
-	keep = total <= REPORT_CMD_MAX ? total : REPORT_CMD_MAX - 3;
+	keep = total <= max ? total : max - 3;
 	cut = keep < total;
 	for (p = (const unsigned char *)cmd; *p; p++) {
 		if ((*p & 0xc0) != 0x80 && chars++ == keep)
@@ -75,6 +54,28 @@ static void shown_command(char *buf, size_t len, const char *cmd)
 	buf[n] = '\0';
 	if (cut)
 		strcpy(buf + n, "...");
+}
+
+void report_cause(char *buf, size_t len, const struct os_slot_view *v, int detail)
+{
+	const char *why = os_reason_name(v->reason);
+	char msg[OS_MESSAGE_MAX * 4 + 8] = "";
+
+	if (v->state == OS_INTERRUPTED) {
+		snprintf(buf, len, "%s", why ? why : "no reason recorded");
+	} else if (v->exit_code < 0 && !v->term_signal) {
+		if (detail)
+			report_shown_text(msg, sizeof(msg), v->message, OS_MESSAGE_MAX);
+		snprintf(buf, len, "%s%s%s", why ? why : "no exit status", msg[0] ? ": " : "", msg);
+	} else if (v->term_signal > 0) {
+		const char *abbrev = sigabbrev_np(v->term_signal);
+		if (abbrev)
+			snprintf(buf, len, "SIG%s", abbrev);
+		else
+			snprintf(buf, len, "signal %d", v->term_signal);
+	} else {
+		snprintf(buf, len, "exit %d", v->exit_code);
+	}
 }
 
 /* Append to the line BUF of LEN bytes that holds *N; cut at its end. */
@@ -132,7 +133,7 @@ static void find(const struct run *r, uint32_t failed, uint32_t interrupted, str
 		if (f->nlisted < REPORT_LIST_MAX) {
 			f->listed[f->nlisted] = i;
 			f->states[f->nlisted] = v.state;
-			cause(f->causes[f->nlisted], sizeof(f->causes[0]), &v);
+			report_cause(f->causes[f->nlisted], sizeof(f->causes[0]), &v, 0);
 			f->nlisted++;
 		}
 	}
@@ -157,12 +158,12 @@ void report_print(const struct run *r, int status)
 	add(line, sizeof(line), &n, "%s: %s: %u completed, %u failed", os_msg_prog(), h->name,
 	    completed, failed);
 	if (f.have_failed) {
-		cause(why, sizeof(why), &f.first_failed);
+		report_cause(why, sizeof(why), &f.first_failed, 0);
 		add(line, sizeof(line), &n, " (task %u: %s)", f.first_failed.id, why);
 	}
 	add(line, sizeof(line), &n, ", %u interrupted", interrupted);
 	if (f.have_interrupted) {
-		cause(why, sizeof(why), &f.first_interrupted);
+		report_cause(why, sizeof(why), &f.first_interrupted, 0);
 		add(line, sizeof(line), &n, " (task %u: %s)", f.first_interrupted.id, why);
 	}
 	if (not_started)
@@ -173,7 +174,7 @@ void report_print(const struct run *r, int status)
 	add(line, sizeof(line), &n, " in %s", took);
 	fprintf(stderr, "%s\n", line);
 	for (uint32_t k = 0; k < f.nlisted; k++) {
-		shown_command(cmd, sizeof(cmd), r->tasks->cmds[f.listed[k]]);
+		report_shown_text(cmd, sizeof(cmd), r->tasks->cmds[f.listed[k]], REPORT_CMD_MAX);
 		/* The slot's id: a resumed run keeps its tasks' original numbers. */
 		fprintf(stderr, "  task %u %s (%s): %s\n",
 			os_table_slot(r->table, f.listed[k])->id,

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "run.h"
+#include "slot.h"
 
 /* At most this many tasks are listed under the summary line. */
 #define REPORT_LIST_MAX 10
@@ -36,5 +37,15 @@ void report_duration(char *buf, size_t len, int64_t ns, int tenths);
  * tasks in task order, then "... and N more: see LOGDIR/joblog".
  */
 void report_print(const struct run *r, int status);
+
+/* TEXT as it may be shown on a terminal or in a log: control characters as
+ * '?' (a task file must not drive the reader's terminal), cut to MAX
+ * characters (UTF-8 sequences kept whole) with "..." when cut. */
+void report_shown_text(char *buf, size_t len, const char *text, size_t max);
+
+/* Why task V did not complete: "exit 2", "SIGKILL", "timeout"; with
+ * DETAIL, a failure without an exit status carries the slot's message
+ * ("setup: open pty: ..."). */
+void report_cause(char *buf, size_t len, const struct os_slot_view *v, int detail);
 
 #endif

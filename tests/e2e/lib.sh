@@ -439,3 +439,40 @@ joblog_count() {
 }
 
 JOBLOG_HEADER=$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand')
+
+# screen FILE: the lines left on a terminal after FILE's bytes (CR, LF,
+# erase to end of line, printable characters), trailing empty lines dropped
+screen() {
+	"$PYTHON" - "$1" <<'EOF'
+import sys, re
+data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+lines, row, col, i = [[]], 0, 0, 0
+while i < len(data):
+    c = data[i]
+    if data.startswith("\x1b[K", i):
+        del lines[row][col:]
+        i += 3
+        continue
+    if c == "\r":
+        col = 0
+    elif c == "\n":
+        row += 1
+        if row == len(lines):
+            lines.append([])
+    elif c == "\x1b":
+        print("UNEXPECTED-ESCAPE %r" % data[i:i + 8])
+    else:
+        line = lines[row]
+        line.extend(" " * (col - len(line)))
+        if col < len(line):
+            line[col] = c
+        else:
+            line.append(c)
+        col += 1
+    i += 1
+out = ["".join(l).rstrip() for l in lines]
+while out and not out[-1]:
+    out.pop()
+print("\n".join(out))
+EOF
+}

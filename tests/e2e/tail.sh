@@ -297,43 +297,6 @@ else
 fi
 
 # ---------------------------------------------------- on a terminal
-# screen FILE: the lines left on a terminal after FILE's bytes (CR, LF,
-# erase to end of line, printable characters), trailing empty lines dropped
-screen() {
-	"$PYTHON" - "$1" <<'EOF'
-import sys
-data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
-lines, row, col, i = [[]], 0, 0, 0
-while i < len(data):
-    c = data[i]
-    if data.startswith("\x1b[K", i):
-        del lines[row][col:]
-        i += 3
-        continue
-    if c == "\r":
-        col = 0
-    elif c == "\n":
-        row += 1
-        if row == len(lines):
-            lines.append([])
-    elif c == "\x1b":
-        print("UNEXPECTED-ESCAPE %r" % data[i:i + 8])
-    else:
-        line = lines[row]
-        line.extend(" " * (col - len(line)))
-        if col < len(line):
-            line[col] = c
-        else:
-            line.append(c)
-        col += 1
-    i += 1
-out = ["".join(l).rstrip() for l in lines]
-while out and not out[-1]:
-    out.pop()
-print("\n".join(out))
-EOF
-}
-
 if ! command -v script >/dev/null || ! script -qfec true /dev/null </dev/null >/dev/null 2>&1; then
 	note "SKIPPED the terminal case: util-linux script(1) is not available or cannot make a PTY"
 else
