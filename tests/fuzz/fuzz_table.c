@@ -123,7 +123,7 @@ static void walk(const char *base, size_t size)
 				CHECK(rc == -EAGAIN);
 			} else {
 				CHECK(rc == 0);
-				CHECK(v.id == i + 1);
+				CHECK(v.id == s->id);
 				CHECK(memchr(v.message, '\0', sizeof(v.message)) != NULL);
 				hash = hash_bytes(hash, &v, sizeof(v));
 				hash = hash_bytes(hash, v.message, strlen(v.message));
