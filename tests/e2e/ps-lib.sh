@@ -86,10 +86,14 @@ in_pty() {
 import fcntl, os, pty, select, struct, sys, termios, time
 cols, rows, script, out_path, lflag_path = sys.argv[1:6]
 argv = sys.argv[6:]
+size = struct.pack("HHHH", int(rows), int(cols), 0, 0)
 pid, fd = pty.fork()
 if pid == 0:
+    # the size first, from the child: a program that looks once at start
+    # must never see the 0x0 of a fresh terminal
+    fcntl.ioctl(0, termios.TIOCSWINSZ, size)
     os.execv(argv[0], argv)
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(rows), int(cols), 0, 0))
+fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
 os.kill(pid, 28)  # SIGWINCH: the size may have been set after it looked
 out = b""
 deadline = time.time() + 20
