@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "detach.h"
@@ -45,18 +46,16 @@ static int take_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The signals whose disposition is not SIG_DFL here (SIGPIPE, and whatever
- * we inherited ignored, like SIGINT in a background job of a script): tasks
- * get them back as SIG_DFL.  Found once, so a spawn resets only these. */
+/* Every signal goes back to SIG_DFL in a task (SIGPIPE is ignored here,
+ * SIGINT may be inherited ignored in a script's background job).  All of
+ * them, not only those that differ: for a signal outside the set glibc's
+ * posix_spawn queries the disposition and then sets it, two calls instead
+ * of one. */
 static void find_reset_signals(sigset_t *set)
 {
-	struct sigaction sa;
-
-	sigemptyset(set);
-	for (int sig = 1; sig < SIGRTMIN; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &sa) == 0 &&
-		    sa.sa_handler != SIG_DFL)
-			sigaddset(set, sig);
+	sigfillset(set);
+	sigdelset(set, SIGKILL);
+	sigdelset(set, SIGSTOP);
 }
 
 static void read_tasks(const struct options *opt, struct tasklist *tasks)
@@ -265,6 +264,9 @@ int main(int argc, char **argv)
 	if (r.sigfd < 0)
 		os_die_err(EXIT_USAGE, r.sigfd, "signalfd");
 	find_reset_signals(&r.reset_signals);
+	/* Load the time zone once: gmtime_r would read /etc/localtime again in
+	 * every worker, each a fresh process. */
+	tzset();
 	ret = options_parse(argc, argv, &opt, err, sizeof(err));
 	if (ret == 1)
 		return 0;
