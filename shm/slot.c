@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "slot.h"
+#include "util.h"
 
 #define SNAPSHOT_SPINS  64
 #define SNAPSHOT_YIELDS 2000
@@ -38,6 +39,14 @@ void os_slot_set_message(struct os_slot *s, const char *text)
 	memcpy(words, text, len);
 	for (unsigned i = 0; i < OS_MESSAGE_WORDS; i++)
 		atomic_store_explicit(&s->message[i], words[i], memory_order_relaxed);
+}
+
+void os_slot_set_end(struct os_slot *s, const char *message)
+{
+	if (message)
+		os_slot_set_message(s, message);
+	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
+	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
 }
 
 static void copy_fields(const struct os_slot *s, struct os_slot_view *v)

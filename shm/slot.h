@@ -25,6 +25,10 @@ void os_slot_write_end(struct os_slot *s);
 /* Set the slot's message (inside a write section); cut to fit, NUL-terminated. */
 void os_slot_set_message(struct os_slot *s, const char *text);
 
+/* Stamp the task's end (both clocks) and, unless MESSAGE is NULL, why;
+ * inside a write section, before the terminal transition. */
+void os_slot_set_end(struct os_slot *s, const char *message);
+
 /*
  * Copy slot S into OUT.  Retries while a writer is inside its section and
  * gives up after a bounded number of tries with -EAGAIN (a writer died

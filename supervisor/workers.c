@@ -52,9 +52,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 
 	snprintf(text, sizeof(text), "%s: %s", what, strerror(-err));
 	os_slot_write_begin(s);
-	os_slot_set_message(s, text);
-	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
-	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	os_slot_set_end(s, text);
 	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
 	os_slot_write_end(s);
 	os_warn("task %u: %s", i + 1, text);
@@ -143,9 +141,7 @@ static void take_over(struct run *r, struct worker_ref *w, int status)
 		else
 			snprintf(text, sizeof(text), "worker exited with status %d",
 				 WEXITSTATUS(status));
-		os_slot_set_message(s, text);
-		atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
-		atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+		os_slot_set_end(s, text);
 		if (!w->reason ||
 		    os_slot_transition(r->table, s, OS_EV_INTERRUPT, w->reason, NULL) != 0)
 			os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_WORKER_LOST, NULL);

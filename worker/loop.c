@@ -206,8 +206,7 @@ static void record_exit(struct loop *l, int status)
 	os_slot_write_begin(s);
 	atomic_store_explicit(&s->exit_code, code, memory_order_relaxed);
 	atomic_store_explicit(&s->term_signal, sig, memory_order_relaxed);
-	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
-	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	os_slot_set_end(s, NULL);
 	/* Refused when already INTERRUPTED: the state stays, the exit is kept. */
 	os_slot_transition(l->table, s, code == 0 ? OS_EV_FINISH : OS_EV_FAIL,
 			   OS_REASON_NONE, NULL);

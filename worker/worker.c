@@ -40,9 +40,7 @@ static noreturn void setup_failed(const struct worker_config *cfg, struct os_slo
 	else
 		snprintf(text, sizeof(text), "%s", what);
 	os_slot_write_begin(s);
-	os_slot_set_message(s, text);
-	atomic_store_explicit(&s->end_real_ns, os_now_real_ns(), memory_order_relaxed);
-	atomic_store_explicit(&s->end_mono_ns, os_now_mono_ns(), memory_order_relaxed);
+	os_slot_set_end(s, text);
 	os_slot_transition(cfg->table, s, OS_EV_FAIL, reason, NULL);
 	os_slot_write_end(s);
 	os_warn("task %u: %s", s->id, text);
