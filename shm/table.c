@@ -143,7 +143,7 @@ int os_table_create(const struct os_table_spec *spec, struct os_table *out)
 	memset(out, 0, sizeof(*out));
 	out->fd = -1;
 	out->events_fd = -1;
-	if (os_run_name_check(spec->name) || spec->slot_count == 0 ||
+	if (os_run_name_check(spec->name) ||
 	    spec->cap == 0 || spec->cap > OS_CAP_MAX || size == 0)
 		return -EINVAL;
 	err = os_table_object_name(objname, sizeof(objname), geteuid(), spec->name);

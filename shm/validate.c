@@ -34,7 +34,7 @@ static const char *validate_header(const struct os_header *h, size_t size)
 		return "unsupported layout version";
 	if (h->header_size != OS_HEADER_SIZE || h->slot_size != OS_SLOT_SIZE)
 		return "header or slot size does not match this build";
-	if (h->slot_count == 0 || h->slot_count > OS_SLOTS_MAX)
+	if (h->slot_count > OS_SLOTS_MAX) /* 0: an empty shard */
 		return "slot count out of range";
 	if (h->cap == 0 || h->cap > OS_CAP_MAX)
 		return "cap out of range";

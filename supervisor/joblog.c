@@ -1,7 +1,7 @@
 /*
- * joblog.c: LOGDIR/joblog in GNU parallel's --joblog columns, with State
- * added before Command so that Command stays last and parsers written for
- * parallel's joblog keep working.
+ * joblog.c: LOGDIR/joblog in GNU parallel's --joblog columns, with State and
+ * Attempt added before Command so that Command stays last and parsers
+ * written for parallel's joblog keep working.  One line per attempt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "state.h"
 
 static const char header[] =
-	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand\n";
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand\n";
 
 int joblog_start(int fd)
 {
@@ -30,11 +30,11 @@ int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_
 	int64_t start = v->start_real_ns ? v->start_real_ns : v->end_real_ns;
 	int64_t runtime = v->start_mono_ns && v->end_mono_ns > v->start_mono_ns
 			  ? v->end_mono_ns - v->start_mono_ns : 0;
-	int n = snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t",
+	int n = snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t%u\t",
 			 v->id, (double)start / 1e9, (double)runtime / 1e9,
 			 (unsigned long long)v->output_bytes,
 			 v->exit_code >= 0 ? v->exit_code : -1, v->term_signal,
-			 os_state_name(v->state));
+			 os_state_name(v->state), v->attempt ? v->attempt : 1);
 	struct iovec iov[3] = {
 		{ fields, (size_t)n }, { (void *)cmd, cmd_len }, { "\n", 1 },
 	};

@@ -24,6 +24,7 @@ enum { OPT_ENV = 768, OPT_RLIMIT, OPT_PTY_SIZE };
 enum { OPT_METRICS = 1536, OPT_SYSLOG };
 enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
 enum { OPT_TAIL = 1792 };
+enum { OPT_SHARD = 2048, OPT_RETRIES, OPT_RETRY_INTERRUPTED };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -47,6 +48,9 @@ static const struct option long_options[] = {
 	{ "pty-size", required_argument, NULL, OPT_PTY_SIZE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry-interrupted", no_argument, NULL, OPT_RETRY_INTERRUPTED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -58,7 +62,7 @@ static void usage(void)
 	       "Run every line of TASKFILE (or standard input) as /bin/sh -c LINE, each on its\n"
 	       "own pseudo-terminal, at most N at once, with states in a shared-memory table.\n\n"
 	       "  -j, --jobs N           run at most N tasks at once (1-4096; default: CPUs)\n"
-	       "  -n, --name NAME        run name (default: default)\n"
+	       "  -n, --name NAME        run name (default: default); %%K, %%N: see --shard\n"
 	       "  -L, --log-dir DIR      transcripts, joblog, summary (default: see man page)\n"
 	       "      --idle-after SEC   silence before a task counts as IDLE (default 30)\n"
 	       "      --idle-timeout SEC interrupt a task silent this long (default off)\n"
@@ -70,6 +74,10 @@ static void usage(void)
 	       "      --progress         live status line on stderr if it is a terminal (default)\n"
 	       "      --resume           skip tasks LOGDIR/joblog has COMPLETED or FAILED\n"
 	       "      --resume-failed    skip only COMPLETED ones: run failed ones again\n"
+	       "      --retries N        run a FAILED task again, up to N more times\n"
+	       "      --retry-interrupted also retry tasks interrupted by a timeout or a signal\n"
+	       "      --shard K/N|auto   run only tasks i with (i-1) mod N = K (Slurm arrays,\n"
+	       "                         Indexed Jobs: auto); %%K and %%N in -n and -L expand\n"
 	       "      --no-progress      no status line\n"
 	       "      --tail             copy the tasks' output to stdout, lines tagged [ID]\n"
 	       "  -C, --chdir DIR        start tasks in DIR\n"
@@ -288,17 +296,13 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		opt->jobs = (uint32_t)v;
 		return 0;
 	case 'n':
-		if (os_run_name_check(optarg))
-			return bad(err, len, "--name",
-				   "1-64 of [A-Za-z0-9._-], not starting with '.'", optarg);
-		opt->name = optarg;
+		opt->name = optarg; /* checked once %K and %N are expanded */
 		return 0;
 	case 'L':
 		if (!*optarg)
 			return bad(err, len, "--log-dir", "a directory", optarg);
-		free(opt->log_dir);
-		opt->log_dir = absolute(optarg);
-		return opt->log_dir ? 0 : -errno;
+		opt->log_dir_arg = optarg; /* expanded and made absolute at the end */
+		return 0;
 	case OPT_IDLE_AFTER:
 		return parse_secs("--idle-after", optarg, 1, &opt->idle_after_ms, err, len);
 	case OPT_IDLE_TIMEOUT:
@@ -340,10 +344,45 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 	case OPT_SYSLOG:
 		opt->use_syslog = 1;
 		return 0;
+	case OPT_SHARD:
+		return shard_parse(optarg, &opt->shard, err, len);
+	case OPT_RETRIES:
+		if (os_parse_uint(optarg, 0, 1000, &v))
+			return bad(err, len, "--retries", "a whole number from 0 to 1000", optarg);
+		opt->retries = (uint32_t)v;
+		return 0;
+	case OPT_RETRY_INTERRUPTED:
+		opt->retry_interrupted = 1;
+		return 0;
 	default:
 		snprintf(err, len, "unknown option or missing value (see --help)");
 		return -EINVAL;
 	}
+}
+
+/* %K and %N in the run name and log directory, then the name's check. */
+static int expand_names(struct options *opt, char *err, size_t len)
+{
+	char *dir;
+	int ret = shard_expand(opt->name, &opt->shard, "--name", &opt->name_buf, err, len);
+
+	if (ret)
+		return ret;
+	opt->name = opt->name_buf;
+	if (os_run_name_check(opt->name))
+		return bad(err, len, "--name", "1-64 of [A-Za-z0-9._-], not starting with '.'",
+			   opt->name);
+	if (!opt->log_dir_arg) {
+		opt->log_dir = default_log_dir(opt->name);
+		return opt->log_dir ? 0 : -ENOMEM;
+	}
+	ret = shard_expand(opt->log_dir_arg, &opt->shard, "--log-dir", &dir, err, len);
+	if (ret)
+		return ret;
+	opt->log_dir = absolute(dir);
+	ret = opt->log_dir ? 0 : -errno;
+	free(dir);
+	return ret;
 }
 
 static void set_defaults(struct options *opt)
@@ -395,11 +434,9 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 	}
 	if (optind < argc)
 		opt->taskfile = argv[optind];
-	if (!opt->log_dir) {
-		opt->log_dir = default_log_dir(opt->name);
-		if (!opt->log_dir)
-			return -ENOMEM;
-	}
+	ret = expand_names(opt, err, len);
+	if (ret)
+		return ret;
 	ret = check_nproc(opt, err, len);
 	if (ret)
 		return ret;
@@ -412,6 +449,8 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 
 void options_free(struct options *opt)
 {
+	free(opt->name_buf);
+	opt->name_buf = NULL;
 	free(opt->log_dir);
 	opt->log_dir = NULL;
 	free(opt->chdir);

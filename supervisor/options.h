@@ -6,12 +6,15 @@
 
 #include <stdint.h>
 
+#include "shard.h"
 #include "worker.h"  /* struct worker_rlimit, struct worker_env */
 
 struct options {
 	uint32_t jobs;
-	const char *name;
-	char *log_dir;           /* absolute path, malloc'd */
+	const char *name;        /* after %K/%N expansion; see name_buf */
+	char *name_buf;          /* malloc'd expansion, or NULL */
+	const char *log_dir_arg; /* -L as given */
+	char *log_dir;           /* absolute path, %K/%N expanded, malloc'd */
 	uint64_t idle_after_ms;
 	uint64_t idle_timeout_ms; /* 0 = off */
 	uint64_t timeout_ms;      /* 0 = off */
@@ -25,6 +28,9 @@ struct options {
 	int tail;                 /* --tail: task output mirrored to stdout */
 	char *metrics;            /* --metrics FILE, absolute, malloc'd; NULL: off */
 	int use_syslog;           /* --syslog */
+	struct shard shard;       /* --shard; count 0: every task */
+	uint32_t retries;         /* --retries: more attempts for a FAILED task */
+	int retry_interrupted;    /* --retry-interrupted: also for INTERRUPTED ones */
 	const char *taskfile;     /* "-" for standard input */
 	/* What tasks start with: -C, --env, --rlimit, --pty-size. */
 	char *chdir;              /* absolute, malloc'd; NULL: the supervisor's cwd */

@@ -185,7 +185,7 @@ static int load_header(struct load_ctx *c)
 	int sval;
 
 	r->total = h->slot_count;
-	if (!gen_same(c->t, c->gen) || r->total == 0 || r->total > OS_SLOTS_MAX ||
+	if (!gen_same(c->t, c->gen) || r->total > OS_SLOTS_MAX ||
 	    strings_off != OS_HEADER_SIZE + (uint64_t)r->total * OS_SLOT_SIZE ||
 	    strings_off > c->t->size || strings_size > c->t->size - strings_off) {
 		c->why = "table replaced while being read";

@@ -15,7 +15,7 @@
 enum done { NOT_DONE = 0, DONE_COMPLETED, DONE_FAILED, DONE_OTHER };
 
 static const char header[] =
-	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand";
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand";
 
 /* The field after TABS tabs in LINE (the Command field may hold tabs). */
 static const char *field(const char *line, int tabs)
@@ -32,25 +32,31 @@ static const char *field(const char *line, int tabs)
 static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
 		      unsigned char *done, char *err, size_t len)
 {
-	const char *state = field(line, 8), *cmd = field(line, 9);
+	const char *state = field(line, 8), *attempt = field(line, 9), *cmd = field(line, 10);
 	char *end, name[16];
 	unsigned long seq = strtoul(line, &end, 10);
+	int64_t i = seq && seq <= UINT32_MAX ? tasklist_find(t, (uint32_t)seq) : -1;
 	int st;
 
-	if (!state || !cmd || *end != '\t' || seq == 0 || seq > t->count) {
+	if (!state || !attempt || !cmd || *end != '\t' || seq == 0 || seq > t->listed) {
 		snprintf(err, len, "joblog:%llu: not a job-log line of this task list",
 			 (unsigned long long)lineno);
 		return -EINVAL;
 	}
-	if (strlen(cmd) != t->lens[seq - 1] || memcmp(cmd, t->cmds[seq - 1], strlen(cmd))) {
+	if (i < 0) {
+		snprintf(err, len, "joblog:%llu: task %lu is not one of this run's tasks (a log "
+			 "of another --shard?)", (unsigned long long)lineno, seq);
+		return -EINVAL;
+	}
+	if (strlen(cmd) != t->lens[i] || memcmp(cmd, t->cmds[i], strlen(cmd))) {
 		snprintf(err, len, "joblog:%llu: task %lu was a different command: the task "
 			 "list changed since that run", (unsigned long long)lineno, seq);
 		return -EINVAL;
 	}
-	snprintf(name, sizeof(name), "%.*s", (int)(cmd - state - 1), state);
+	snprintf(name, sizeof(name), "%.*s", (int)(attempt - state - 1), state);
 	st = os_state_parse(name);
-	done[seq - 1] = st == OS_COMPLETED ? DONE_COMPLETED
-		      : st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
+	done[i] = st == OS_COMPLETED ? DONE_COMPLETED
+		: st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
 	return 0;
 }
 
@@ -92,32 +98,27 @@ static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
 	return ret;
 }
 
-/* Keep only the tasks still to run, with their task numbers. */
-static int compact(struct tasklist *t, const unsigned char *done, int rerun_failed,
+/* Keep only the tasks still to run, with their task numbers: DONE becomes
+ * the list of entries to keep. */
+static int compact(struct tasklist *t, unsigned char *done, int rerun_failed,
 		   struct resume_plan *plan)
 {
-	uint32_t k = 0;
+	int ret;
 
-	t->ids = malloc((t->count ? t->count : 1) * sizeof(*t->ids));
-	if (!t->ids)
-		return -ENOMEM;
 	for (uint32_t i = 0; i < t->count; i++) {
-		if (done[i] == DONE_COMPLETED) {
+		if (done[i] == DONE_COMPLETED)
 			plan->skipped_completed++;
-			continue;
-		}
-		if (done[i] == DONE_FAILED && !rerun_failed) {
+		else if (done[i] == DONE_FAILED && !rerun_failed)
 			plan->skipped_failed++;
+		else {
+			done[i] = 1;
 			continue;
 		}
-		t->cmds[k] = t->cmds[i];
-		t->lens[k] = t->lens[i];
-		t->lines[k] = t->lines[i];
-		t->ids[k++] = i + 1;
+		done[i] = 0;
 	}
-	t->count = k;
-	plan->kept = k;
-	return 0;
+	ret = tasklist_keep(t, done);
+	plan->kept = t->count;
+	return ret;
 }
 
 int resume_plan(int dirfd, struct tasklist *tasks, int rerun_failed,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "logdir.h"
@@ -13,21 +14,30 @@
 
 static int format_summary(char *buf, size_t len, const struct summary *s)
 {
-	char start[40], end[40], sig[16] = "null";
+	char start[40], end[40], sig[16] = "null", shard[64] = "null", host[256] = "";
 
 	os_format_iso8601(start, sizeof(start), s->start_real_ns);
 	os_format_iso8601(end, sizeof(end), s->end_real_ns);
 	if (s->stop_signal)
 		snprintf(sig, sizeof(sig), "%d", s->stop_signal);
+	if (s->shard_count)
+		snprintf(shard, sizeof(shard), "{\"index\": %u, \"count\": %u}",
+			 s->shard_index, s->shard_count);
+	/* A host name is letters, digits, dots and dashes: nothing to escape,
+	 * but a name that breaks that rule is not written into JSON as is. */
+	if (gethostname(host, sizeof(host) - 1) < 0 || host[strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_")])
+		snprintf(host, sizeof(host), "unknown");
 	return snprintf(buf, len,
-			"{\n  \"name\": \"%s\",\n  \"supervisor_pid\": %d,\n"
+			"{\n  \"name\": \"%s\",\n  \"host\": \"%s\",\n  \"supervisor_pid\": %d,\n"
 			"  \"started_at\": \"%s\",\n  \"ended_at\": \"%s\",\n"
-			"  \"exit_status\": %d,\n  \"stopped_by_signal\": %s,\n  \"total\": %u,\n"
+			"  \"exit_status\": %d,\n  \"stopped_by_signal\": %s,\n"
+			"  \"shard\": %s,\n  \"listed\": %u,\n  \"total\": %u,\n"
 			"  \"counts\": {\"completed\": %u, \"failed\": %u, \"interrupted\": %u, "
 			"\"not_started\": %u},\n"
 			"  \"resumed\": {\"skipped_completed\": %u, \"skipped_failed\": %u}\n}\n",
-			s->name, s->supervisor_pid, start, end, s->exit_status, sig, s->total,
-			s->completed, s->failed, s->interrupted, s->not_started,
+			s->name, host, s->supervisor_pid, start, end, s->exit_status, sig, shard,
+			s->listed, s->total, s->completed, s->failed, s->interrupted, s->not_started,
 			s->skipped_completed, s->skipped_failed);
 }
 

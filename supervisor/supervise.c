@@ -22,6 +22,7 @@
 #include "resume.h"
 #include "report.h"
 #include "run.h"
+#include "shard.h"
 #include "state.h"
 #include "tasklist.h"
 #include "util.h"
@@ -90,6 +91,9 @@ static void read_tasks(const struct options *opt, struct tasklist *tasks)
 		os_die(EXIT_USAGE, "%s: %s", shown, err.what);
 	if (ret)
 		os_die_err(EXIT_USAGE, ret, "%s", shown);
+	ret = shard_select(tasks, &opt->shard);
+	if (ret)
+		os_die_err(EXIT_USAGE, ret, "%s: --shard", shown);
 }
 
 static void create_table(const struct options *opt, const struct tasklist *tasks,
@@ -191,6 +195,8 @@ static int write_summary(struct run *r, int status)
 		.not_started = atomic_load(&h->counts[OS_CREATED]),
 		.skipped_completed = r->resume.skipped_completed,
 		.skipped_failed = r->resume.skipped_failed,
+		.listed = r->tasks->listed,
+		.shard_index = r->opt->shard.index, .shard_count = r->opt->shard.count,
 	};
 	int err = summary_write(r->logdir_fd, &s);
 

@@ -157,6 +157,49 @@ int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_
 	}
 	if (out->count == 0)
 		return refuse(err, 0, "no tasks (only blank lines and comments)");
+	out->listed = out->count;
+	return 0;
+}
+
+int64_t tasklist_find(const struct tasklist *t, uint32_t id)
+{
+	uint32_t lo = 0, hi = t->count;
+
+	if (!t->ids)
+		return id >= 1 && id <= t->count ? (int64_t)id - 1 : -1;
+	while (lo < hi) { /* ids are strictly increasing */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (t->ids[mid] == id)
+			return mid;
+		if (t->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int tasklist_keep(struct tasklist *t, const unsigned char *keep)
+{
+	uint32_t *ids = t->ids, k = 0;
+
+	if (!ids) {
+		ids = malloc((t->count ? t->count : 1) * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < t->count; i++)
+			ids[i] = i + 1;
+		t->ids = ids;
+	}
+	for (uint32_t i = 0; i < t->count; i++) {
+		if (!keep[i])
+			continue;
+		t->cmds[k] = t->cmds[i];
+		t->lens[k] = t->lens[i];
+		t->lines[k] = t->lines[i];
+		ids[k++] = ids[i];
+	}
+	t->count = k;
 	return 0;
 }
 

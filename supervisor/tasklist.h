@@ -14,7 +14,8 @@ struct tasklist {
 	char **cmds;        /* cmds[i]: NUL-terminated command of task i+1 */
 	uint32_t *lens;     /* lens[i] = strlen(cmds[i]) */
 	uint32_t *lines;    /* lines[i]: line number of task i+1 in the file */
-	uint32_t *ids;      /* task numbers once resume.c dropped some; NULL: i+1 */
+	uint32_t *ids;      /* task numbers once some were dropped; NULL: i+1 */
+	uint32_t listed;    /* tasks in the file, before --shard and --resume */
 };
 
 /* Where and why a task file was refused. */
@@ -39,6 +40,22 @@ int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_
  * closes) gives -ETIMEDOUT.  Returns 0 or -errno.
  */
 int tasklist_slurp(int fd, size_t limit, int idle_ms, char **buf, size_t *len);
+
+/* The task number of entry I (1-based numbers, 0-based entries). */
+static inline uint32_t tasklist_id(const struct tasklist *t, uint32_t i)
+{
+	return t->ids ? t->ids[i] : i + 1;
+}
+
+/* The entry holding task number ID, or -1 when the list has none. */
+int64_t tasklist_find(const struct tasklist *t, uint32_t id);
+
+/*
+ * Keep only the entries I with KEEP[I] set, in order, each keeping its task
+ * number (the list gets ids if it had none).  Returns 0 or -ENOMEM, in
+ * which case the list is unchanged.
+ */
+int tasklist_keep(struct tasklist *t, const unsigned char *keep);
 
 void tasklist_free(struct tasklist *list);
 

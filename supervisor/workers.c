@@ -40,7 +40,7 @@ static void log_task(struct run *r, uint32_t i)
 	}
 	if (err) {
 		if (!r->log_errors++)
-			os_warn_err(err, "joblog: line of task %u lost", i + 1);
+			os_warn_err(err, "joblog: line of task %u lost", tasklist_id(r->tasks, i));
 	}
 }
 
@@ -55,7 +55,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 	os_slot_set_end(s, text);
 	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
 	os_slot_write_end(s);
-	os_warn("task %u: %s", i + 1, text);
+	os_warn("task %u: %s", tasklist_id(r->tasks, i), text);
 	log_task(r, i);
 }
 
@@ -219,7 +219,7 @@ void workers_interrupt(struct run *r, struct worker_ref *w, uint32_t reason, int
 	 * backstop only fires if the worker is stuck. */
 	w->kill_at_ns = now + (int64_t)(r->opt->grace_ms + 2000) * 1000000;
 	if (sigqueue(w->pid, SIGTERM, why) < 0 && errno != ESRCH)
-		os_warn_err(-errno, "task %u: signal worker %d", w->slot + 1, (int)w->pid);
+		os_warn_err(-errno, "task %u: signal worker %d", tasklist_id(r->tasks, w->slot), (int)w->pid);
 	signal_task_group(r, w);
 }
 

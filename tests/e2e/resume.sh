@@ -40,7 +40,7 @@ assert_eq "three four five" "$(tr '\n' ' ' <"$runs" | sed 's/ $//')" "--resume r
 assert_eq "1:COMPLETED 2:FAILED 3:INTERRUPTED 3:COMPLETED 4:COMPLETED 5:COMPLETED" \
 	"$(joblog_states "$LOG")" "--resume appends to the job log with the original numbers"
 assert_eq "$(head -1 "$LOG/joblog")" \
-	"$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand')" \
+	"$JOBLOG_HEADER" \
 	"job log keeps its one header"
 assert_eq "1 1 3" "$(json_get "$LOG/summary.json" resumed.skipped_completed) \
 $(json_get "$LOG/summary.json" resumed.skipped_failed) $(json_get "$LOG/summary.json" total)" \
@@ -90,7 +90,7 @@ supervise -n "$RUN" -L "$LOG" --resume "$SANDBOX/tasks" 2>"$SANDBOX/err6"
 assert_eq 2 "$?" "--resume refuses a foreign job log"
 assert_match "joblog:1: not a oneshot job log header" "$(cat "$SANDBOX/err6")" "and says why"
 assert_no_file "$SHM" "nothing started: no table"
-printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tCommand\n9\t:\t0\t0\t0\t0\t0\t0\tCOMPLETED\ttrue\n' >"$LOG/joblog"
+printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand\n9\t:\t0\t0\t0\t0\t0\t0\tCOMPLETED\t1\ttrue\n' >"$LOG/joblog"
 supervise -n "$RUN" -L "$LOG" --resume "$SANDBOX/tasks" 2>"$SANDBOX/err7"
 assert_eq 2 "$?" "--resume refuses a task number past the list"
 assert_match "joblog:2: not a job-log line of this task list" "$(cat "$SANDBOX/err7")" "and says where"
