@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "slot.h"
 #include "state.h"
 #include "util.h"
 
@@ -25,6 +26,7 @@ static const signed char next_state[OS_EVENT_COUNT][OS_STATE_COUNT] = {
 	[OS_EV_INTERRUPT]       = { NO,         OS_INTERRUPTED, OS_INTERRUPTED, NO, NO, NO },
 	[OS_EV_FINISH]          = { NO,         OS_COMPLETED,   OS_COMPLETED,   NO, NO, NO },
 	[OS_EV_FAIL]            = { OS_FAILED,  OS_FAILED,      OS_FAILED,      NO, NO, NO },
+	[OS_EV_RETRY]           = { NO,         NO,             NO,     OS_CREATED, NO, OS_CREATED },
 };
 
 static const char *const state_names[OS_STATE_COUNT] = {
@@ -32,7 +34,7 @@ static const char *const state_names[OS_STATE_COUNT] = {
 };
 
 static const char *const event_names[OS_EVENT_COUNT] = {
-	"start", "detect_silence", "detect_activity", "interrupt", "finish", "fail",
+	"start", "detect_silence", "detect_activity", "interrupt", "finish", "fail", "retry",
 };
 
 static const char *const reason_names[OS_REASON_COUNT] = {
@@ -100,6 +102,31 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 	if (t->events_fd >= 0)
 		append_event(t, s->id, event, cur, (uint32_t)next, reason);
 	return 0;
+}
+
+int os_slot_retry(struct os_table *t, struct os_slot *s)
+{
+	int err;
+
+	os_slot_write_begin(s);
+	err = os_slot_transition(t, s, OS_EV_RETRY, OS_REASON_NONE, NULL);
+	if (!err) {
+		atomic_store_explicit(&s->reason, OS_REASON_NONE, memory_order_relaxed);
+		atomic_store_explicit(&s->worker_pid, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->task_pid, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->exit_code, -1, memory_order_relaxed);
+		atomic_store_explicit(&s->term_signal, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->start_real_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->end_real_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->start_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->end_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->output_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->output_bytes, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->attempt, 1, memory_order_relaxed);
+		os_slot_set_message(s, "");
+	}
+	os_slot_write_end(s);
+	return err;
 }
 
 size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,

@@ -15,13 +15,15 @@ enum os_event {
 	OS_EV_INTERRUPT = 3,       /* RUNNING, IDLE -> INTERRUPTED */
 	OS_EV_FINISH = 4,          /* RUNNING, IDLE -> COMPLETED */
 	OS_EV_FAIL = 5,            /* CREATED, RUNNING, IDLE -> FAILED */
-	OS_EVENT_COUNT = 6
+	OS_EV_RETRY = 6,           /* FAILED, INTERRUPTED -> CREATED: --retries */
+	OS_EVENT_COUNT = 7
 };
 
 /* The state EVENT leads to from FROM, or -1 when the table refuses it. */
 int os_state_next(uint32_t from, enum os_event event);
 
-/* 1 for COMPLETED, FAILED and INTERRUPTED. */
+/* 1 for COMPLETED, FAILED and INTERRUPTED: the end of an attempt, and of
+ * the task unless the supervisor retries it. */
 int os_state_is_terminal(uint32_t state);
 
 /* Upper-case name ("RUNNING"), or "?" for a value out of range. */
@@ -45,6 +47,14 @@ const char *os_reason_name(uint32_t reason);
  */
 int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event event,
 		       uint32_t reason, uint32_t *from);
+
+/*
+ * Start attempt N+1 of slot S (the supervisor, after reaping the worker of
+ * attempt N and logging it): the retry transition back to CREATED, the
+ * per-attempt fields cleared and the attempt counted, in one write section.
+ * Returns 0, or -EPERM if S is not FAILED or INTERRUPTED.
+ */
+int os_slot_retry(struct os_table *t, struct os_slot *s);
 
 /*
  * Format the event line for a transition of task ID (JSON, newline-ended)

@@ -103,6 +103,7 @@ static void fill_header(struct os_header *h, const struct os_table_spec *spec,
 	h->idle_timeout_ms = spec->idle_timeout_ms;
 	h->timeout_ms = spec->timeout_ms;
 	h->grace_ms = spec->grace_ms;
+	h->retries = spec->retries;
 	atomic_store(&h->exit_status, -1);
 	atomic_store(&h->counts[OS_CREATED], spec->slot_count);
 	memcpy(h->name, spec->name, strlen(spec->name) + 1);
@@ -126,6 +127,7 @@ static void fill_strings(struct os_table *t, const struct os_table_spec *spec)
 		s->cmd_off = off;
 		s->cmd_len = spec->cmd_lens[i];
 		s->exit_code = -1;
+		s->attempt = 1 + (spec->attempts_before ? spec->attempts_before[i] : 0);
 		memcpy(base + off, spec->cmds[i], spec->cmd_lens[i]);
 		base[off + spec->cmd_lens[i]] = '\0';
 		off += (uint64_t)spec->cmd_lens[i] + 1;

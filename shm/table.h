@@ -82,7 +82,7 @@ struct os_slot {
 	_Atomic int64_t end_mono_ns;   /* (seq) CLOCK_MONOTONIC at the end */
 	_Atomic int64_t output_mono_ns;/* (seq) CLOCK_MONOTONIC of last output */
 	_Atomic uint64_t output_bytes; /* (seq) bytes read from the terminal */
-	_Atomic uint32_t attempt;      /* (seq) 1 for the first run */
+	_Atomic uint32_t attempt;      /* (seq) 1, then +1 per retry (supervisor) */
 	uint32_t cmd_len;              /* (const) command length, no NUL */
 	uint64_t cmd_off;              /* (const) offset of the command in the table */
 	_Atomic uint64_t message[OS_MESSAGE_WORDS]; /* (seq) NUL-terminated text */
@@ -117,7 +117,8 @@ struct os_header {
 	char name[72];                 /* run name, NUL-terminated */
 	uint64_t logdir_off;           /* log directory path in the string area */
 	uint32_t logdir_len;
-	unsigned char reserved1[20];
+	uint32_t retries;              /* --retries: attempts = 1 + this at most */
+	unsigned char reserved1[16];
 	union {
 		sem_t sem;
 		unsigned char bytes[64];
@@ -133,6 +134,7 @@ static_assert(offsetof(struct os_slot, message) == 96, "slot layout");
 static_assert(offsetof(struct os_header, counts) == 104, "header layout");
 static_assert(offsetof(struct os_header, name) == 152, "header layout");
 static_assert(offsetof(struct os_header, logdir_off) == 224, "header layout");
+static_assert(offsetof(struct os_header, retries) == 236, "header layout");
 static_assert(offsetof(struct os_header, cap_tokens) == 256, "header layout");
 static_assert(sizeof(sem_t) <= 64, "semaphore must fit its field");
 static_assert(sizeof(struct os_header) <= OS_HEADER_SIZE, "header fits a page");
@@ -179,8 +181,10 @@ struct os_table_spec {
 	const char *const *cmds;
 	const uint32_t *cmd_lens;
 	const uint32_t *ids;   /* task numbers, increasing; NULL: 1..slot_count */
+	const uint32_t *attempts_before; /* attempts of an earlier run; NULL: none */
 	const char *logdir;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
+	uint32_t retries;
 };
 
 /*

@@ -44,6 +44,7 @@ struct summary {
 	uint32_t completed, failed, interrupted, not_started;
 	uint32_t skipped_completed, skipped_failed; /* --resume: not run again */
 	uint32_t listed;        /* tasks in the task file, all shards */
+	uint32_t retried;       /* attempts started by --retries */
 	uint32_t shard_index, shard_count; /* --shard K/N; count 0: not sharded */
 };
 

@@ -85,6 +85,7 @@ struct ps_run {
 	uint32_t counts[OS_STATE_COUNT];  /* from the slots' state words */
 	int64_t start_real_ns, end_real_ns, start_mono_ns, end_mono_ns;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
+	uint32_t retries;                 /* --retries: attempts are 1..retries+1 */
 	char *logdir;                     /* malloc'd, or NULL when unreadable */
 	struct ps_task *tasks;            /* total entries with PS_LOAD_TASKS */
 	char *strings;                    /* copy of the string area */

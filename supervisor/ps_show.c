@@ -113,6 +113,7 @@ static int digits(uint64_t v)
 
 struct widths {
 	int id, pid, exit;
+	int attempt; /* TRY column ("2/3"), 0 when the run has no --retries */
 };
 
 static void measure(const struct ps_run *r, const struct ps_view *v, struct widths *w)
@@ -122,6 +123,9 @@ static void measure(const struct ps_run *r, const struct ps_view *v, struct widt
 	w->id = digits(r->total) > 2 ? digits(r->total) : 2;
 	w->pid = 3;
 	w->exit = 4;
+	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0;
+	if (w->attempt && w->attempt < 3)
+		w->attempt = 3;
 	for (uint32_t i = 0; i < r->total; i++) {
 		const struct ps_task *k = &r->tasks[i];
 		int n;
@@ -154,8 +158,9 @@ static void print_row(FILE *f, const struct ps_run *r, const struct ps_task *k,
 	if (!k->busy)
 		ps_fmt_bytes(bytes, k->v.output_bytes);
 	exit_text(exit, k);
-	/* ID STATE PID ELAPSED SILENT OUTPUT EXIT, each followed by a space. */
-	prefix = (size_t)w->id + 13 + (size_t)w->pid + 1 + 8 + 7 + 7 + (size_t)w->exit + 1;
+	/* ID STATE [TRY] PID ELAPSED SILENT OUTPUT EXIT, each followed by a space. */
+	prefix = (size_t)w->id + 13 + (size_t)w->pid + 1 + 8 + 7 + 7 + (size_t)w->exit + 1 +
+		 (w->attempt ? (size_t)w->attempt + 1 : 0);
 	if (v->cols)
 		room = v->cols > prefix + 10 ? v->cols - prefix : 10;
 	ps_fmt_terminal_text(cmd, r->strings + k->cmd_pos, k->cmd_len, room, v->utf8);
@@ -164,6 +169,11 @@ static void print_row(FILE *f, const struct ps_run *r, const struct ps_task *k,
 		fprintf(f, "%s%s\033[0m%*s ", state_colors[k->v.state], name, pad > 0 ? pad : 0, "");
 	else
 		fprintf(f, "%-11s ", name);
+	if (w->attempt) {
+		char attempt[24];
+		snprintf(attempt, sizeof(attempt), "%u/%u", k->v.attempt, r->retries + 1);
+		fprintf(f, "%*s ", w->attempt, attempt);
+	}
 	fprintf(f, "%*s %7s %6s %6s %-*s %s\n", w->pid, pid, elapsed, silent, bytes, w->exit,
 		exit, cmd);
 }
@@ -178,8 +188,11 @@ void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v)
 	ps_fmt_terminal_text(line, head, strlen(head), v->cols, 0);
 	fprintf(f, "%s\n", line);
 	measure(r, v, &w);
-	fprintf(f, "%*s %-11s %*s %7s %6s %6s %-*s %s\n", w.id, "ID", "STATE", w.pid, "PID",
-		"ELAPSED", "SILENT", "OUTPUT", w.exit, "EXIT", "COMMAND");
+	fprintf(f, "%*s %-11s ", w.id, "ID", "STATE");
+	if (w.attempt)
+		fprintf(f, "%*s ", w.attempt, "TRY");
+	fprintf(f, "%*s %7s %6s %6s %-*s %s\n", w.pid, "PID", "ELAPSED", "SILENT", "OUTPUT",
+		w.exit, "EXIT", "COMMAND");
 	/* Pass 0 shows active tasks first when asked (a watch screen), pass 1
 	 * the rest; otherwise one pass in task order. */
 	for (int pass = v->active_first ? 0 : 1; pass < 2; pass++) {

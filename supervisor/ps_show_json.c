@@ -130,6 +130,8 @@ void ps_json_run_object(FILE *f, const struct ps_run *r)
 	json_ms(f, r->timeout_ms, 1);
 	ps_json_key(f, "grace", 0);
 	json_ms(f, r->grace_ms, 0);
+	ps_json_key(f, "retries", 0);
+	ps_json_u64(f, r->retries);
 	ps_json_key(f, "log_dir", 0);
 	ps_json_cstr(f, r->logdir);
 	putc_unlocked('}', f);

@@ -203,6 +203,7 @@ static int load_header(struct load_ctx *c)
 	r->idle_timeout_ms = h->idle_timeout_ms;
 	r->timeout_ms = h->timeout_ms;
 	r->grace_ms = h->grace_ms;
+	r->retries = h->retries;
 	if (r->run_state > OS_RUN_DONE) {
 		c->why = "run state out of range";
 		return -EPROTO;

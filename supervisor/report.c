@@ -134,6 +134,11 @@ static void find(const struct run *r, uint32_t failed, uint32_t interrupted, str
 			f->listed[f->nlisted] = i;
 			f->states[f->nlisted] = v.state;
 			report_cause(f->causes[f->nlisted], sizeof(f->causes[0]), &v, 0);
+			if (v.attempt > 1) {
+				size_t used = strlen(f->causes[f->nlisted]);
+				snprintf(f->causes[f->nlisted] + used, sizeof(f->causes[0]) - used,
+					 ", attempt %u", v.attempt);
+			}
 			f->nlisted++;
 		}
 	}
@@ -168,6 +173,8 @@ void report_print(const struct run *r, int status)
 	}
 	if (not_started)
 		add(line, sizeof(line), &n, ", %u not started", not_started);
+	if (r->retried)
+		add(line, sizeof(line), &n, ", %u retr%s", r->retried, r->retried == 1 ? "y" : "ies");
 	if (r->log_errors)
 		add(line, sizeof(line), &n, ", %u job-log line%s lost", r->log_errors,
 		    r->log_errors == 1 ? "" : "s");

@@ -30,7 +30,7 @@ static const char *field(const char *line, int tabs)
 }
 
 static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
-		      unsigned char *done, char *err, size_t len)
+		      unsigned char *done, uint32_t *attempts, char *err, size_t len)
 {
 	const char *state = field(line, 8), *attempt = field(line, 9), *cmd = field(line, 10);
 	char *end, name[16];
@@ -57,11 +57,14 @@ static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
 	st = os_state_parse(name);
 	done[i] = st == OS_COMPLETED ? DONE_COMPLETED
 		: st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
+	seq = strtoul(attempt, &end, 10);
+	if (*end == '\t' && seq > attempts[i] && seq < UINT32_MAX / 2)
+		attempts[i] = (uint32_t)seq;
 	return 0;
 }
 
 static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
-		    char *err, size_t len)
+		    uint32_t *attempts, char *err, size_t len)
 {
 	int fd = openat(dirfd, "joblog", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
@@ -87,7 +90,7 @@ static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
 			}
 			continue;
 		}
-		ret = check_line(line, lineno, t, done, err, len);
+		ret = check_line(line, lineno, t, done, attempts, err, len);
 	}
 	if (!ret && lineno == 0) {
 		snprintf(err, len, "joblog: empty");
@@ -116,6 +119,10 @@ static int compact(struct tasklist *t, unsigned char *done, int rerun_failed,
 		}
 		done[i] = 0;
 	}
+	/* The attempts of the tasks kept, in the order they keep. */
+	for (uint32_t i = 0, k = 0; i < t->count; i++)
+		if (done[i])
+			plan->attempts[k++] = plan->attempts[i];
 	ret = tasklist_keep(t, done);
 	plan->kept = t->count;
 	return ret;
@@ -124,15 +131,27 @@ static int compact(struct tasklist *t, unsigned char *done, int rerun_failed,
 int resume_plan(int dirfd, struct tasklist *tasks, int rerun_failed,
 		struct resume_plan *plan, char *err, size_t errlen)
 {
-	unsigned char *done = calloc(tasks->count, 1);
+	unsigned char *done = calloc(tasks->count ? tasks->count : 1, 1);
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
-	if (!done)
+	plan->attempts = calloc(tasks->count ? tasks->count : 1, sizeof(*plan->attempts));
+	if (!done || !plan->attempts) {
+		free(done);
+		resume_plan_free(plan);
 		return -ENOMEM;
-	ret = read_log(dirfd, tasks, done, err, errlen);
+	}
+	ret = read_log(dirfd, tasks, done, plan->attempts, err, errlen);
 	if (!ret)
 		ret = compact(tasks, done, rerun_failed, plan);
 	free(done);
+	if (ret)
+		resume_plan_free(plan);
 	return ret;
+}
+
+void resume_plan_free(struct resume_plan *plan)
+{
+	free(plan->attempts);
+	plan->attempts = NULL;
 }

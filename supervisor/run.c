@@ -32,7 +32,10 @@ int run_init(struct run *r)
 	r->workers = calloc(n, sizeof(*r->workers));
 	r->free_refs = malloc(n * sizeof(*r->free_refs));
 	r->index = pid_index_new(n);
-	if (!r->workers || !r->free_refs || !r->index) {
+	/* A task waits here only after its worker was reaped, and queued tasks
+	 * start before new ones: queued + running never exceeds the cap. */
+	r->retry_queue = malloc(n * sizeof(*r->retry_queue));
+	if (!r->workers || !r->free_refs || !r->index || !r->retry_queue) {
 		run_free(r);
 		return -ENOMEM;
 	}
@@ -47,6 +50,8 @@ void run_free(struct run *r)
 	free(r->workers);
 	free(r->free_refs);
 	pid_index_free(r->index);
+	free(r->retry_queue);
+	r->retry_queue = NULL;
 	r->workers = NULL;
 	r->free_refs = NULL;
 	r->index = NULL;
@@ -195,7 +200,8 @@ int run_execute(struct run *r)
 	syslogger_start(r); /* openlog before the first fork */
 	metrics_start(r);
 	workers_admit(r);
-	while (r->running > 0 || (!r->stop_signal && r->next < r->tasks->count)) {
+	while (r->running > 0 ||
+	       (!r->stop_signal && (r->retry_count > 0 || r->next < r->tasks->count))) {
 		int64_t now = os_now_mono_ns();
 		int64_t due = workers_deadlines(r, now);
 

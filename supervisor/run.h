@@ -29,6 +29,9 @@ struct run {
 	uint32_t *free_refs, nfree;   /* stack of unused entries */
 	struct pid_index *index;      /* worker pid -> entry */
 	uint32_t running, next;       /* workers alive; next task to admit (0-based) */
+	uint32_t *retry_queue;        /* tasks to run again (--retries): jobs entries */
+	uint32_t retry_head, retry_count;
+	uint32_t retried;             /* attempts started by a retry */
 	int stop_signal;              /* the first SIGTERM/SIGINT, or 0 */
 	int forced;                   /* a second one: everything was SIGKILLed */
 	int fork_blocked;             /* fork hit a limit: retry after a reap */

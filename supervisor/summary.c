@@ -34,10 +34,11 @@ static int format_summary(char *buf, size_t len, const struct summary *s)
 			"  \"exit_status\": %d,\n  \"stopped_by_signal\": %s,\n"
 			"  \"shard\": %s,\n  \"listed\": %u,\n  \"total\": %u,\n"
 			"  \"counts\": {\"completed\": %u, \"failed\": %u, \"interrupted\": %u, "
-			"\"not_started\": %u},\n"
+			"\"not_started\": %u},\n  \"retried\": %u,\n"
 			"  \"resumed\": {\"skipped_completed\": %u, \"skipped_failed\": %u}\n}\n",
 			s->name, host, s->supervisor_pid, start, end, s->exit_status, sig, shard,
 			s->listed, s->total, s->completed, s->failed, s->interrupted, s->not_started,
+			s->retried,
 			s->skipped_completed, s->skipped_failed);
 }
 

@@ -96,8 +96,8 @@ static void read_tasks(const struct options *opt, struct tasklist *tasks)
 		os_die_err(EXIT_USAGE, ret, "%s: --shard", shown);
 }
 
-static void create_table(const struct options *opt, const struct tasklist *tasks,
-			 struct os_table *table)
+static void create_table(const struct run *r, const struct options *opt,
+			 const struct tasklist *tasks, struct os_table *table)
 {
 	struct os_table_spec spec = {
 		.name = opt->name, .slot_count = tasks->count, .cap = opt->jobs,
@@ -106,6 +106,7 @@ static void create_table(const struct options *opt, const struct tasklist *tasks
 		.logdir = opt->log_dir, .idle_after_ms = (uint32_t)opt->idle_after_ms,
 		.idle_timeout_ms = (uint32_t)opt->idle_timeout_ms,
 		.timeout_ms = (uint32_t)opt->timeout_ms, .grace_ms = (uint32_t)opt->grace_ms,
+		.retries = opt->retries, .attempts_before = r->resume.attempts,
 	};
 	struct os_table live;
 	const char *why;
@@ -195,7 +196,7 @@ static int write_summary(struct run *r, int status)
 		.not_started = atomic_load(&h->counts[OS_CREATED]),
 		.skipped_completed = r->resume.skipped_completed,
 		.skipped_failed = r->resume.skipped_failed,
-		.listed = r->tasks->listed,
+		.listed = r->tasks->listed, .retried = r->retried,
 		.shard_index = r->opt->shard.index, .shard_count = r->opt->shard.count,
 	};
 	int err = summary_write(r->logdir_fd, &s);
@@ -227,7 +228,7 @@ static void setup(struct run *r, struct tasklist *tasks, int *notify_fd)
 		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
 	if (r->opt->resume)
 		plan_resume(r, tasks);
-	create_table(r->opt, r->tasks, r->table);
+	create_table(r, r->opt, r->tasks, r->table);
 	err = open_run_files(r, r->logdir_fd, &what);
 	if (!err) {
 		what = "supervisor memory";
@@ -292,6 +293,7 @@ int main(int argc, char **argv)
 	run_finish_outputs(&r, status); /* --metrics, --syslog: the end */
 	report_print(&r, status);
 	run_free(&r);
+	resume_plan_free(&r.resume);
 	close(r.joblog_fd);
 	close(table.events_fd);
 	os_table_close(&table);

@@ -27,8 +27,42 @@ static struct os_slot *slot_of(struct run *r, uint32_t i)
 	return os_table_slot(r->table, i);
 }
 
-/* Append the task's job-log line; a lost line makes the run's status 1. */
-static void log_task(struct run *r, uint32_t i)
+/* --retries: a FAILED attempt, or with --retry-interrupted one stopped by
+ * a timeout or a signal from outside, runs again while attempts remain and
+ * the run is not stopping.  An interrupt of the whole run is never retried. */
+static int should_retry(const struct run *r, uint32_t i, const struct os_slot_view *v)
+{
+	/* A resumed task goes on counting from its earlier run's attempts;
+	 * --retries counts this run's. */
+	uint32_t before = r->resume.attempts ? r->resume.attempts[i] : 0;
+
+	if (r->stop_signal || v->attempt - before > r->opt->retries)
+		return 0;
+	if (v->state == OS_FAILED)
+		return 1;
+	return v->state == OS_INTERRUPTED && r->opt->retry_interrupted &&
+	       (v->reason == OS_REASON_TIMEOUT || v->reason == OS_REASON_IDLE_TIMEOUT ||
+		v->reason == OS_REASON_SIGNAL);
+}
+
+static void queue_retry(struct run *r, uint32_t i)
+{
+	uint32_t cap = r->opt->jobs;
+
+	if (r->retry_count == cap) { /* cannot happen: see run_init */
+		os_warn("task %u: retry queue full; not retried", tasklist_id(r->tasks, i));
+		return;
+	}
+	r->retry_queue[(r->retry_head + r->retry_count++) % cap] = i;
+}
+
+/*
+ * An attempt ended: its job-log line (a lost line makes the run's status
+ * 1), metrics and syslog, then maybe a retry.  The slot keeps the attempt's
+ * terminal state until the retry starts, so a run stopped meanwhile ends
+ * with the state the task really reached.
+ */
+static void task_ended(struct run *r, uint32_t i)
 {
 	struct os_slot_view v;
 	int err = os_slot_snapshot(slot_of(r, i), &v);
@@ -37,6 +71,8 @@ static void log_task(struct run *r, uint32_t i)
 		metrics_task_end(&r->metrics, &v);
 		syslogger_task_end(r, i, &v);
 		err = joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+		if (should_retry(r, i, &v))
+			queue_retry(r, i);
 	}
 	if (err) {
 		if (!r->log_errors++)
@@ -56,7 +92,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
 	os_slot_write_end(s);
 	os_warn("task %u: %s", tasklist_id(r->tasks, i), text);
-	log_task(r, i);
+	task_ended(r, i);
 }
 
 static int start_worker(struct run *r, uint32_t i)
@@ -94,12 +130,40 @@ static int start_worker(struct run *r, uint32_t i)
 	return 0;
 }
 
+/* The task to start next: a queued retry first (its slot moved to its
+ * next attempt, once: a start deferred by fork finds it CREATED already). */
+static uint32_t peek_next(struct run *r, int *retry)
+{
+	uint32_t i;
+
+	*retry = r->retry_count > 0;
+	if (!*retry)
+		return r->next;
+	i = r->retry_queue[r->retry_head];
+	if (atomic_load(&slot_of(r, i)->state) != OS_CREATED &&
+	    os_slot_retry(r->table, slot_of(r, i)) == 0)
+		r->retried++;
+	return i;
+}
+
+static void take_next(struct run *r, int retry)
+{
+	if (!retry) {
+		r->next++;
+		return;
+	}
+	r->retry_head = (r->retry_head + 1) % r->opt->jobs;
+	r->retry_count--;
+}
+
 void workers_admit(struct run *r)
 {
 	sem_t *tokens = &r->table->hdr->cap_tokens.sem;
 
-	while (!r->stop_signal && !r->fork_blocked && r->next < r->tasks->count) {
-		int err;
+	while (!r->stop_signal && !r->fork_blocked &&
+	       (r->retry_count > 0 || r->next < r->tasks->count)) {
+		int err, retry;
+		uint32_t i;
 
 		if (sem_trywait(tokens) < 0)
 			return; /* every token is held by a running task */
@@ -109,17 +173,18 @@ void workers_admit(struct run *r)
 			sem_post(tokens);
 			return;
 		}
-		err = start_worker(r, r->next);
+		i = peek_next(r, &retry);
+		err = start_worker(r, i);
 		if (err == -EAGAIN && r->running > 0) {
 			sem_post(tokens);
 			r->fork_blocked = 1; /* a reap frees a process: try then */
 			return;
 		}
+		take_next(r, retry);
 		if (err) {
 			sem_post(tokens);
-			fail_unstarted(r, r->next, "fork worker", err);
+			fail_unstarted(r, i, "fork worker", err);
 		}
-		r->next++;
 	}
 }
 
@@ -168,7 +233,7 @@ static void worker_done(struct run *r, uint32_t e, int status)
 			kill(-task, SIGKILL);
 		workers_kill_strays(r);
 	}
-	log_task(r, w->slot);
+	task_ended(r, w->slot);
 	if (w->reason)
 		r->interrupting--;
 	pid_index_del(r->index, w->pid);

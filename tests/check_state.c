@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check_suites.h"
+#include "slot.h"
 #include "state.h"
 #include "table.h"
 
@@ -40,6 +41,8 @@ static const struct {
 	{ OS_EV_FAIL, OS_CREATED, OS_FAILED },
 	{ OS_EV_FAIL, OS_RUNNING, OS_FAILED },
 	{ OS_EV_FAIL, OS_IDLE, OS_FAILED },
+	{ OS_EV_RETRY, OS_INTERRUPTED, OS_CREATED },
+	{ OS_EV_RETRY, OS_FAILED, OS_CREATED },
 };
 
 /* The events that bring a fresh slot (CREATED) to each state. */
@@ -258,6 +261,58 @@ START_TEST(test_every_pair)
 }
 END_TEST
 
+/* os_slot_retry: only from FAILED or INTERRUPTED, back to CREATED with the
+ * attempt counted and every per-attempt field cleared; the task number,
+ * command and counters stay right. */
+START_TEST(test_retry)
+{
+	static const uint32_t from[] = { OS_CREATED, OS_RUNNING, OS_IDLE, OS_COMPLETED };
+	struct os_table t;
+	struct os_slot_view v;
+	struct os_slot *s;
+
+	make_table(run_pairs, 6, &t);
+	for (unsigned i = 0; i < 4; i++) {
+		s = os_table_slot(&t, i);
+		drive_to(&t, s, from[i]);
+		ck_assert_int_eq(os_slot_retry(&t, s), -EPERM);
+		ck_assert_uint_eq(atomic_load(&s->state), from[i]);
+		ck_assert_uint_eq(atomic_load(&s->attempt), 1);
+	}
+	for (unsigned i = 4; i < 6; i++) {
+		s = os_table_slot(&t, i);
+		drive_to(&t, s, i == 4 ? OS_FAILED : OS_INTERRUPTED);
+		os_slot_write_begin(s);
+		atomic_store(&s->task_pid, 1234);
+		atomic_store(&s->exit_code, 3);
+		atomic_store(&s->output_bytes, 99);
+		atomic_store(&s->start_mono_ns, 5);
+		atomic_store(&s->reason, OS_REASON_TIMEOUT);
+		os_slot_set_message(s, "it broke");
+		os_slot_write_end(s);
+		ck_assert_int_eq(os_slot_retry(&t, s), 0);
+		ck_assert_int_eq(os_slot_snapshot(s, &v), 0);
+		ck_assert_uint_eq(v.state, OS_CREATED);
+		ck_assert_uint_eq(v.attempt, 2);
+		ck_assert_uint_eq(v.id, i + 1);
+		ck_assert_int_eq(v.task_pid, 0);
+		ck_assert_int_eq(v.exit_code, -1);
+		ck_assert_uint_eq(v.output_bytes, 0);
+		ck_assert_int_eq(v.start_mono_ns, 0);
+		ck_assert_uint_eq(v.reason, OS_REASON_NONE);
+		ck_assert_str_eq(v.message, "");
+		/* A second attempt runs through the machine like the first. */
+		ck_assert_int_eq(os_slot_transition(&t, s, OS_EV_START, OS_REASON_NONE, NULL), 0);
+		ck_assert_int_eq(os_slot_transition(&t, s, OS_EV_FAIL, OS_REASON_NONE, NULL), 0);
+		ck_assert_int_eq(os_slot_retry(&t, s), 0);
+		ck_assert_uint_eq(atomic_load(&s->attempt), 3);
+	}
+	assert_counts(&t);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 3);
+	drop_table(run_pairs, &t);
+}
+END_TEST
+
 START_TEST(test_terminal_is_final)
 {
 	static const uint32_t terminal[] = { OS_INTERRUPTED, OS_COMPLETED, OS_FAILED };
@@ -269,10 +324,13 @@ START_TEST(test_terminal_is_final)
 
 		drive_to(&t, s, terminal[i]);
 		ck_assert(os_state_is_terminal(terminal[i]));
-		/* Twice round every event: a refusal must not wear anything down. */
+		/* Twice round every event: a refusal must not wear anything down.
+		 * Only the supervisor's retry leaves FAILED or INTERRUPTED. */
 		for (unsigned round = 0; round < 2 * OS_EVENT_COUNT; round++) {
 			uint32_t seen = 99;
 
+			if (round % OS_EVENT_COUNT == OS_EV_RETRY)
+				continue;
 			ck_assert_int_eq(os_slot_transition(&t, s, round % OS_EVENT_COUNT,
 							    OS_REASON_SHUTDOWN, &seen),
 					 -EPERM);
@@ -402,6 +460,7 @@ START_TEST(test_event_and_reason_names)
 {
 	static const char *const events[OS_EVENT_COUNT] = {
 		"start", "detect_silence", "detect_activity", "interrupt", "finish", "fail",
+		"retry",
 	};
 	static const char *const reasons[OS_REASON_COUNT] = {
 		NULL, "timeout", "idle-timeout", "shutdown", "signal",
@@ -608,6 +667,7 @@ Suite *make_state_suite(void)
 	tcase_add_unchecked_fixture(tc, names_setup, names_teardown);
 	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
 	tcase_add_test(tc, test_terminal_is_final);
+	tcase_add_test(tc, test_retry);
 	tcase_add_test(tc, test_random_walk);
 	suite_add_tcase(s, tc);
 

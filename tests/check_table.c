@@ -315,6 +315,13 @@ START_TEST(test_create_arguments)
 	ck_assert_int_eq(object_name(obj, sizeof(obj), geteuid(), "args"), 0);
 	ck_assert_int_eq(shm_unlink(obj), -1);
 	ck_assert_int_eq(errno, ENOENT);
+	/* An empty shard of a sharded run is a run of no tasks. */
+	spec.cap = 1;
+	spec.slot_count = 0;
+	ck_assert_int_eq(os_table_create(&spec, &t), 0);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	ck_assert_uint_eq(t.size, OS_HEADER_SIZE + 3);
+	os_table_close(&t);
 	spec.slot_count = 1;
 	spec.cap = OS_CAP_MAX;
 	ck_assert_int_eq(os_table_create(&spec, &t), 0);

@@ -25,7 +25,6 @@ static void record_pid(struct os_slot *s)
 {
 	os_slot_write_begin(s);
 	atomic_store_explicit(&s->worker_pid, (int32_t)getpid(), memory_order_relaxed);
-	atomic_store_explicit(&s->attempt, 1, memory_order_relaxed);
 	os_slot_write_end(s);
 }
 
@@ -70,12 +69,17 @@ static int open_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-static int open_transcript(int dirfd, uint32_t id)
+/* ID.log for the first attempt, ID.N.log for attempt N: every attempt's
+ * transcript is kept. */
+static int open_transcript(int dirfd, uint32_t id, uint32_t attempt)
 {
 	char name[32];
 	int fd;
 
-	snprintf(name, sizeof(name), "%u.log", id);
+	if (attempt > 1)
+		snprintf(name, sizeof(name), "%u.%u.log", id, attempt);
+	else
+		snprintf(name, sizeof(name), "%u.log", id);
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	return fd < 0 ? -errno : fd;
 }
@@ -130,7 +134,7 @@ void worker_main(const struct worker_config *cfg)
 	st.sigfd = open_signals();
 	if (st.sigfd < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "signalfd", -errno);
-	st.logfd = open_transcript(cfg->logdir_fd, s->id);
+	st.logfd = open_transcript(cfg->logdir_fd, s->id, atomic_load(&s->attempt));
 	if (st.logfd < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "open transcript", st.logfd);
 	st.master = worker_pty_open(cfg->crlf, cfg->pty_cols, cfg->pty_rows, slave, sizeof(slave));
