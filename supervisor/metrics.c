@@ -149,7 +149,8 @@ static void render(struct text *t, const struct run *r, int64_t now_mono, int st
 	put(t, "oneshot_last_success_timestamp_seconds{run=\"%s\"} ", run);
 	put_seconds(t, m->last_success_real_ns);
 	family(t, "oneshot_task_interrupts_total", "counter",
-	       "Tasks of the run that ended INTERRUPTED, by reason.");
+	       "Task attempts of the run that ended INTERRUPTED, by reason (with --retries "
+	       "a task can count more than once).");
 	for (uint32_t why = 0; why < OS_REASON_COUNT; why++) {
 		const char *name = os_reason_name(why);
 
@@ -158,10 +159,13 @@ static void render(struct text *t, const struct run *r, int64_t now_mono, int st
 			    name ? name : "unknown", (unsigned long long)m->interrupts[why]);
 	}
 	family(t, "oneshot_task_failures_total", "counter",
-	       "Tasks of the run that ended FAILED (non-zero exit, killed by a signal, "
-	       "could not be started, or lost their worker).");
+	       "Task attempts of the run that ended FAILED (non-zero exit, killed by a "
+	       "signal, could not be started, or lost their worker).");
 	put(t, "oneshot_task_failures_total{run=\"%s\"} %llu\n", run,
 	    (unsigned long long)m->failures);
+	family(t, "oneshot_task_retries_total", "counter",
+	       "Attempts started again by --retries.");
+	put(t, "oneshot_task_retries_total{run=\"%s\"} %u\n", run, r->retried);
 	family(t, "oneshot_run_exit_status", "gauge",
 	       "Exit status of the supervisor once the run has ended (0 all completed, "
 	       "1 not, 128+N stopped by signal N); -1 while it runs.");

@@ -42,6 +42,7 @@ FAMILIES = {
     "oneshot_run_start_time_seconds": "gauge", "oneshot_run_duration_seconds": "gauge",
     "oneshot_last_success_timestamp_seconds": "gauge",
     "oneshot_task_interrupts": "counter", "oneshot_task_failures": "counter",
+    "oneshot_task_retries": "counter",
     "oneshot_run_exit_status": "gauge",
 }
 STATES = {"created", "running", "idle", "interrupted", "completed", "failed"}
@@ -176,6 +177,7 @@ for r in idle-timeout shutdown signal; do
 	assert_eq 0 "$(val "$D" oneshot_task_interrupts_total "reason=$r")" "end: interrupts ($r)"
 done
 assert_eq 2 "$(val "$D" oneshot_task_failures_total)" "end: failures"
+assert_eq 0 "$(val "$D" oneshot_task_retries_total)" "end: no retries without --retries"
 start=$(val "$D" oneshot_run_start_time_seconds)
 dur=$(val "$D" oneshot_run_duration_seconds)
 last=$(val "$D" oneshot_last_success_timestamp_seconds)

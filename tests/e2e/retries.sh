@@ -24,8 +24,11 @@ n=\$(cat $count 2>/dev/null || echo 0); n=\$((n+1)); echo \$n >$count; echo "att
 echo always fails; exit 4
 echo fine
 EOT
-supervise -j 2 --retries 2 -n "$RUN" -L "$LOG" "$SANDBOX/tasks" 2>"$SANDBOX/err1"
+supervise -j 2 --retries 2 --metrics "$SANDBOX/m.prom" -n "$RUN" -L "$LOG" "$SANDBOX/tasks" 2>"$SANDBOX/err1"
 assert_eq 1 "$?" "a task that fails every attempt fails the run"
+assert_eq "4 5" "$(awk -v run="$RUN" '$1 == "oneshot_task_retries_total{run=\"" run "\"}" { r = $2 }
+	$1 == "oneshot_task_failures_total{run=\"" run "\"}" { f = $2 } END { print r, f }' "$SANDBOX/m.prom")" \
+	"metrics: 4 retries, 5 failed attempts"
 assert_eq "1:FAILED:1 1:FAILED:2 1:COMPLETED:3" "$(attempts_of "$LOG" 1)" \
 	"task 1: two failed attempts, then completed, one job-log line each"
 assert_eq "2:FAILED:1 2:FAILED:2 2:FAILED:3" "$(attempts_of "$LOG" 2)" \
