@@ -415,6 +415,13 @@ states() {
 	events "$1" "$2" | awk '{ printf "%s%s", sep, ($1 == "BAD" ? "BAD" : $3); sep = " " } END { print "" }'
 }
 
+# wait_table NAME PID SEC: wait up to SEC s until run NAME's table exists or
+# process PID (its supervisor) has exited; until then "no such run" is the
+# right answer of oneshot-ps, so probing earlier proves nothing.
+wait_table() {
+	wait_for "[ -e /dev/shm/oneshot.$E2E_UID.$1 ] || ! proc_alive $2" "$3"
+}
+
 # joblog_col LOGDIR SEQ COLUMN: the COLUMN (by header name) of task SEQ's line
 # in LOGDIR/joblog; prints NOLINE when there is no such line, MANY if several.
 joblog_col() {

@@ -41,9 +41,9 @@ ps_probe() {
 stop_loop() {
 	local what=$1 sup=$2 name=$3 out=$4 log=$5 p
 	local -a ws
-	# Until the table exists "no such run" is the right answer: a supervisor
-	# stopped before creating it (slow under ASan) proves nothing.
-	wait_for "[ -e /dev/shm/oneshot.$E2E_UID.$name ] || ! proc_alive $sup" 30
+	# A supervisor stopped before creating its table (slow under ASan)
+	# proves nothing.
+	wait_table "$name" "$sup" 30
 	while proc_alive "$sup" && [ ! -e "$log/summary.json" ]; do
 		sleep "0.$((RANDOM % 3))$((RANDOM % 10))"
 		if [ "$what" = supervisor ]; then

@@ -60,13 +60,8 @@ sampler() {
 # "MS STATUS ARGS"
 prober() {
 	local name=$1 sup=$2 out=$3 t0 rc a
+	wait_table "$name" "$sup" 60
 	while proc_alive "$sup"; do
-		# the supervisor needs a moment to create its table: until then
-		# "no such run" (exit 1) is the right answer, not slowness
-		if [ ! -e "/dev/shm/oneshot.$E2E_UID.$name" ]; then
-			sleep 0.01
-			continue
-		fi
 		for a in "" --json; do
 			t0=$(now_us)
 			timeout -k 1 10 "$PS" -n "$name" $a </dev/null >/dev/null 2>&1
