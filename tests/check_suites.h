@@ -12,5 +12,6 @@ Suite *make_slot_suite(void);
 Suite *make_table_suite(void);
 Suite *make_tasklist_suite(void);
 Suite *make_ps_suite(void);
+Suite *make_merge_suite(void);
 
 #endif
