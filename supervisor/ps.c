@@ -20,6 +20,8 @@ int main(int argc, char **argv)
 	/* A table of 100,000 tasks is tens of MB of JSON: write in big blocks. */
 	if (!o.tty)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 18);
+	if (o.merge)
+		return ps_cmd_merge(&o);
 	if (o.rm)
 		return ps_cmd_rm(&o);
 	if (o.watch)

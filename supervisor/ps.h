@@ -45,6 +45,10 @@ struct ps_opts {
 	int wait;
 	uint64_t wait_ms;     /* 0: no limit */
 	const char *rm;       /* --rm NAME */
+	int merge;            /* --merge LOGDIR...: dirs, ndirs */
+	const char *out_dir;  /* -o OUTDIR */
+	char **dirs;
+	int ndirs;
 	int tty;              /* standard output is a terminal */
 	struct ps_view view;
 };
@@ -95,5 +99,8 @@ enum ps_wait_state ps_wait_check(const struct os_table *t, const struct ps_gen *
 /* Exit status for state S of run NAME, with a one-line message when lost. */
 int ps_wait_exit(enum ps_wait_state s, int exit_status, const char *name);
 int ps_cmd_wait(const struct ps_opts *o);
+
+/* ps_merge.c: --merge; 0 all tasks completed, 1 not, 2 bad input. */
+int ps_cmd_merge(const struct ps_opts *o);
 
 #endif

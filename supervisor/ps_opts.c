@@ -22,7 +22,7 @@
 #define SEC_MAX_MS UINT64_C(4294967000) /* 49 days, as oneshotd-supervise */
 #define WATCH_DEFAULT_MS 2000
 
-enum { OPT_STATE = 256, OPT_JSON, OPT_WAIT, OPT_RM, OPT_VERSION };
+enum { OPT_STATE = 256, OPT_JSON, OPT_WAIT, OPT_RM, OPT_VERSION, OPT_MERGE };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, 'n' },
@@ -33,6 +33,8 @@ static const struct option long_options[] = {
 	{ "follow", no_argument, NULL, 'f' },
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "rm", required_argument, NULL, OPT_RM },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -44,19 +46,27 @@ static void usage(void)
 	       "       oneshot-ps -n NAME [-u USER] [--state LIST] [--json]\n"
 	       "                  [-w [SEC] | -f | --wait [SEC] | -f --wait [SEC]]\n"
 	       "       oneshot-ps --rm NAME [-u USER]\n"
+	       "       oneshot-ps --merge [-o OUTDIR] [--json] LOGDIR...\n"
 	       "Show oneshot runs and their tasks from the runs' shared-memory tables.\n\n"
 	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
 	       "  -u, --user USER     the run's owner (name or uid; others than you: root only)\n"
 	       "      --state LIST    only tasks in these states (comma-separated, any case)\n"
-	       "      --json          one JSON document instead of columns\n"
+	       "      --json          one JSON document instead of columns (--merge: the\n"
+	       "                      summary instead of the job log)\n"
 	       "  -w, --watch [SEC]   refresh every SEC seconds (default 2) until the run ends\n"
 	       "  -f, --follow        print state changes as they happen until the run ends\n"
 	       "      --wait [SEC]    wait for the run to finish; exit with its exit status\n"
 	       "                      (124 when SEC passed, 125 when it died unfinished)\n"
 	       "      --rm NAME       remove a finished run's table (refused while alive)\n"
+	       "      --merge         merge the log directories of finished --shard runs:\n"
+	       "                      one job log by task number, a summary, the exit status\n"
+	       "                      of one run (0 all completed, 1 not, 2 bad input)\n"
+	       "  -o, --output DIR    --merge: write DIR/joblog and DIR/summary.json\n"
+	       "                      (else the job log goes to standard output)\n"
 	       "  -h, --help          this help\n"
 	       "      --version       version\n\n"
-	       "Exit status: 0 shown, 1 no such run, 2 usage, 3 invalid table, 4 run alive (--rm).\n");
+	       "Exit status: 0 shown, 1 no such run, 2 usage, 3 invalid table, 4 run alive (--rm).\n"
+	       "--merge: 0 all tasks completed, 1 not all, 2 usage, input or output error.\n");
 }
 
 static noreturn void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -154,8 +164,24 @@ static void view_init(struct ps_opts *o)
 	}
 }
 
+static void check_merge(const struct ps_opts *o, unsigned state_given)
+{
+	if (o->out_dir && !o->merge)
+		bad_usage("%s", "-o needs --merge");
+	if (!o->merge)
+		return;
+	if (o->name || o->uid_given || o->watch || o->follow || o->wait || o->rm || state_given)
+		bad_usage("%s", "--merge takes no other option than -o and --json");
+	if (o->ndirs == 0)
+		bad_usage("%s", "--merge needs the log directories to merge");
+	for (int i = 0; i < o->ndirs; i++)
+		if (o->dirs[i][0] == '-')
+			bad_usage("options go before the log directories: '%s'", o->dirs[i]);
+}
+
 static void check_modes(const struct ps_opts *o, unsigned state_given)
 {
+	check_merge(o, state_given);
 	if (o->rm && (o->name || o->json || o->watch || o->follow || o->wait || state_given))
 		bad_usage("%s", "--rm takes no other option than -u");
 	if (o->watch && (o->follow || o->wait))
@@ -179,8 +205,8 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 	o->uid = geteuid();
 	o->watch_ms = WATCH_DEFAULT_MS;
 	/* '+': no permutation, so the argument after an optional SEC is safe to
-	 * inspect and operands are refused. */
-	while ((c = getopt_long(argc, argv, "+n:u:w::fh", long_options, NULL)) != -1) {
+	 * inspect, and operands (--merge's only) come after every option. */
+	while ((c = getopt_long(argc, argv, "+n:u:w::fho:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (os_run_name_check(optarg))
@@ -215,6 +241,12 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 				bad_usage("bad run name '%s'", optarg);
 			o->rm = optarg;
 			break;
+		case OPT_MERGE:
+			o->merge = 1;
+			break;
+		case 'o':
+			o->out_dir = optarg;
+			break;
 		case 'h':
 			usage();
 			exit(PS_EXIT_OK);
@@ -226,7 +258,9 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 			exit(PS_EXIT_USAGE);
 		}
 	}
-	if (optind < argc)
+	o->dirs = argv + optind; /* --merge's operands */
+	o->ndirs = argc - optind;
+	if (optind < argc && !o->merge)
 		bad_usage("unexpected argument '%s' (a run is named with -n NAME)", argv[optind]);
 	check_modes(o, state_given);
 	if (o->uid_given && geteuid() != 0 && o->uid != geteuid())

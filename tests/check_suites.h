@@ -13,5 +13,6 @@ Suite *make_table_suite(void);
 Suite *make_tasklist_suite(void);
 Suite *make_ps_suite(void);
 Suite *make_shard_suite(void);
+Suite *make_merge_suite(void);
 
 #endif
