@@ -110,7 +110,9 @@ storm() {
 	assert_eq "$(for i in $(seq 1 "$NT"); do printf '%s ' $(( ${#i} + 6 + nb * MIB )); done | sed 's/ $//')" "$got" "$tag: oneshot-ps bytes of each task"
 	read -r PEAK_SUP PEAK_WORKER samples <"$SANDBOX/mem.$tag"
 	note "$tag: $NT x $nb MiB in $TOOK ms ($(( NT * nb * 1000 / (TOOK + 1) )) MiB/s); peak RSS supervisor ${PEAK_SUP} kB, largest worker ${PEAK_WORKER} kB ($samples samples)"
-	[ "${samples:-0}" -ge 2 ] || fail "$tag: memory sampled only ${samples:-0} times"
+	# VmHWM is a high-water mark: one sample of the supervisor suffices, but
+	# the workers' figure means something only if a sample caught them.
+	[ "${PEAK_WORKER:-0}" -gt 0 ] || fail "$tag: no sample caught a live worker (${samples:-0} samples)"
 	rel_assert_none_left "$tag" "$RUN" 3 "$tick"
 	# the transcripts are big: drop them now
 	rm -f "$LOG"/*.log
