@@ -61,13 +61,16 @@ done
 # examples: under .../doc/oneshot/examples/, as in the source tree
 exdir=
 for ex in demo.tasks agents.tasks fake-agent cron.d/oneshot-nightly \
-	systemd/oneshot-nightly.service systemd/oneshot-nightly.timer; do
+	systemd/oneshot-nightly.service systemd/oneshot-nightly.timer \
+	slurm/oneshot-array.sbatch slurm/README.md; do
 	installed "doc/*/examples/$ex" || continue
 	f=$INSTALLED
 	cmp -s "$f" "$ONESHOT_SRCDIR/examples/$ex" || fail "installed examples/$ex differs from the source"
 	[ "$ex" = agents.tasks ] && exdir=${f%/agents.tasks}
 done
 [ -z "$exdir" ] || [ -x "$exdir/fake-agent" ] || fail "installed fake-agent is not executable"
+[ -z "$exdir" ] || [ -x "$exdir/slurm/oneshot-array.sbatch" ] ||
+	fail "installed slurm/oneshot-array.sbatch is not executable"
 [ -z "$(cd "$DEST" && find . -type f -name quickstart)" ] ||
 	fail "examples/quickstart (builds from a checkout) was installed"
 
