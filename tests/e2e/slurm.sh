@@ -204,7 +204,10 @@ if "$PS" --help 2>&1 | grep -q -- '--merge'; then
 	timeout -k 5 60 "$PS" --merge -o "$MERGED" "$LOGS/0" "$LOGS/1" "$LOGS/2" "$LOGS/3" \
 		>"$SANDBOX/merge.out" 2>"$SANDBOX/merge.err"
 	assert_eq 1 "$?" "oneshot-ps --merge exit status (3 tasks failed)"
-	assert_eq 1 "$(grep -c . "$SANDBOX/merge.err")" "oneshot-ps --merge: one summary line on stderr"
+	assert_match "^oneshot-ps: merged 4 shards: 100 completed, 3 failed \\(task 13: exit 3\\), 0 interrupted" \
+		"$(head -n 1 "$SANDBOX/merge.err")" "oneshot-ps --merge: the summary line on stderr"
+	assert_eq "13 42 77" "$(awk 'NR > 1 { print $2 }' "$SANDBOX/merge.err" | paste -sd ' ')" \
+		"oneshot-ps --merge: then one line per failed task"
 	assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand')" \
 		"$(head -n 1 "$MERGED/joblog" 2>/dev/null)" "merged joblog header"
 	expect=
