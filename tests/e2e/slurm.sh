@@ -56,6 +56,11 @@ is_failing() {
 	[[ " $FAILING " == *" $1 "* ]]
 }
 
+# outcome I: "EXITVAL STATE" task I must end with
+outcome() {
+	if is_failing "$1"; then echo "3 FAILED"; else echo "0 COMPLETED"; fi
+}
+
 RAN=$SANDBOX/ran
 : >"$RAN"
 # Each task appends one line (a single short O_APPEND write) and prints its
@@ -178,11 +183,7 @@ for ((k = 0; k < SHARDS; k++)); do
 	expect=
 	for ((i = 1; i <= NTASKS; i++)); do
 		[ $(((i - 1) % SHARDS)) -eq "$k" ] || continue
-		if is_failing "$i"; then
-			expect+="$i 3 FAILED 1"$'\n'
-		else
-			expect+="$i 0 COMPLETED 1"$'\n'
-		fi
+		expect+="$i $(outcome "$i") 1"$'\n'
 	done
 	assert_eq "${expect%$'\n'}" "$(awk -F '\t' 'NR > 1 { print $1, $7, $9, $10 }' "$d/joblog" | sort -n)" \
 		"shard $k joblog (Seq Exitval State Attempt, one line per task)"
@@ -199,34 +200,26 @@ assert_eq "${FAILING// /,}" "$(cat "$LOGS"/*/joblog | awk -F '\t' '$9 == "FAILED
 
 # ------------------------------------------------------------ the merge
 
-if "$PS" --help 2>&1 | grep -q -- '--merge'; then
-	MERGED=$SANDBOX/merged
-	timeout -k 5 60 "$PS" --merge -o "$MERGED" "$LOGS/0" "$LOGS/1" "$LOGS/2" "$LOGS/3" \
-		>"$SANDBOX/merge.out" 2>"$SANDBOX/merge.err"
-	assert_eq 1 "$?" "oneshot-ps --merge exit status (3 tasks failed)"
-	assert_match "^oneshot-ps: merged 4 shards: 100 completed, 3 failed \\(task 13: exit 3\\), 0 interrupted" \
-		"$(head -n 1 "$SANDBOX/merge.err")" "oneshot-ps --merge: the summary line on stderr"
-	assert_eq "13 42 77" "$(awk 'NR > 1 { print $2 }' "$SANDBOX/merge.err" | paste -sd ' ')" \
-		"oneshot-ps --merge: then one line per failed task"
-	assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand')" \
-		"$(head -n 1 "$MERGED/joblog" 2>/dev/null)" "merged joblog header"
-	expect=
-	for ((i = 1; i <= NTASKS; i++)); do
-		if is_failing "$i"; then
-			expect+="$i $(((i - 1) % SHARDS))/$SHARDS 3 FAILED"$'\n'
-		else
-			expect+="$i $(((i - 1) % SHARDS))/$SHARDS 0 COMPLETED"$'\n'
-		fi
-	done
-	# in file order: sorted by task number is part of what is checked
-	assert_eq "${expect%$'\n'}" "$(awk -F '\t' 'NR > 1 { print $1, $3, $8, $10 }' "$MERGED/joblog" 2>/dev/null)" \
-		"merged joblog (Seq Shard Exitval State), sorted, one line per task"
-	assert_eq "100 3 0 0 1" "$(for key in counts.completed counts.failed counts.interrupted \
-		counts.not_run exit_status; do json_get "$MERGED/summary.json" "$key"; done | tr '\n' ' ' | sed 's/ $//')" \
-		"merged summary.json (completed failed interrupted not_run exit_status)"
-else
-	note "NOTE: $PS has no --merge yet: the merge of the shards is not checked (each shard's joblog and summary.json are)"
-fi
+MERGED=$SANDBOX/merged
+timeout -k 5 60 "$PS" --merge -o "$MERGED" "$LOGS/0" "$LOGS/1" "$LOGS/2" "$LOGS/3" \
+	>"$SANDBOX/merge.out" 2>"$SANDBOX/merge.err"
+assert_eq 1 "$?" "oneshot-ps --merge exit status (3 tasks failed)"
+assert_match "^oneshot-ps: merged 4 shards: 100 completed, 3 failed \\(task 13: exit 3\\), 0 interrupted" \
+	"$(head -n 1 "$SANDBOX/merge.err")" "oneshot-ps --merge: the summary line on stderr"
+assert_eq "13 42 77" "$(awk 'NR > 1 { print $2 }' "$SANDBOX/merge.err" | paste -sd ' ')" \
+	"oneshot-ps --merge: then one line per failed task"
+assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand')" \
+	"$(head -n 1 "$MERGED/joblog" 2>/dev/null)" "merged joblog header"
+expect=
+for ((i = 1; i <= NTASKS; i++)); do
+	expect+="$i $(((i - 1) % SHARDS))/$SHARDS $(outcome "$i")"$'\n'
+done
+# in file order: sorted by task number is part of what is checked
+assert_eq "${expect%$'\n'}" "$(awk -F '\t' 'NR > 1 { print $1, $3, $8, $10 }' "$MERGED/joblog" 2>/dev/null)" \
+	"merged joblog (Seq Shard Exitval State), sorted, one line per task"
+assert_eq "100 3 0 0 1" "$(for key in counts.completed counts.failed counts.interrupted \
+	counts.not_run exit_status; do json_get "$MERGED/summary.json" "$key"; done | tr '\n' ' ' | sed 's/ $//')" \
+	"merged summary.json (completed failed interrupted not_run exit_status)"
 
 before=$E2E_FAILURES
 cluster_stop
