@@ -102,6 +102,36 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 	return 0;
 }
 
+int os_slot_request_interrupt(struct os_slot *s, uint32_t reason)
+{
+	uint32_t none = OS_REASON_NONE;
+
+	if (reason == OS_REASON_NONE || reason >= OS_REASON_COUNT)
+		return -EINVAL;
+	/* Release: the request is visible to anyone who sees what follows it
+	 * (the kill(), and through it the task's death and SIGCHLD). */
+	if (!atomic_compare_exchange_strong_explicit(&s->interrupt_request, &none, reason,
+						     memory_order_release,
+						     memory_order_relaxed))
+		return -EALREADY;
+	return 0;
+}
+
+uint32_t os_slot_interrupt_requested(const struct os_slot *s)
+{
+	uint32_t reason = atomic_load_explicit(&s->interrupt_request, memory_order_acquire);
+
+	return reason < OS_REASON_COUNT ? reason : OS_REASON_NONE;
+}
+
+enum os_event os_slot_exit_event(const struct os_slot *s, int exit_code, uint32_t *reason)
+{
+	*reason = os_slot_interrupt_requested(s);
+	if (*reason != OS_REASON_NONE)
+		return OS_EV_INTERRUPT;
+	return exit_code == 0 ? OS_EV_FINISH : OS_EV_FAIL;
+}
+
 size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,
 		       uint32_t id, enum os_event event, uint32_t from, uint32_t to,
 		       uint32_t reason)
