@@ -122,11 +122,42 @@ int os_slot_retry(struct os_table *t, struct os_slot *s)
 		atomic_store_explicit(&s->end_mono_ns, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->output_mono_ns, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->output_bytes, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->interrupt_request, OS_REASON_NONE, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->attempt, 1, memory_order_relaxed);
 		os_slot_set_message(s, "");
 	}
 	os_slot_write_end(s);
 	return err;
+}
+
+int os_slot_request_interrupt(struct os_slot *s, uint32_t reason)
+{
+	uint32_t none = OS_REASON_NONE;
+
+	if (reason == OS_REASON_NONE || reason >= OS_REASON_COUNT)
+		return -EINVAL;
+	/* Release: the request is visible to anyone who sees what follows it
+	 * (the kill(), and through it the task's death and SIGCHLD). */
+	if (!atomic_compare_exchange_strong_explicit(&s->interrupt_request, &none, reason,
+						     memory_order_release,
+						     memory_order_relaxed))
+		return -EALREADY;
+	return 0;
+}
+
+uint32_t os_slot_interrupt_requested(const struct os_slot *s)
+{
+	uint32_t reason = atomic_load_explicit(&s->interrupt_request, memory_order_acquire);
+
+	return reason < OS_REASON_COUNT ? reason : OS_REASON_NONE;
+}
+
+enum os_event os_slot_exit_event(const struct os_slot *s, int exit_code, uint32_t *reason)
+{
+	*reason = os_slot_interrupt_requested(s);
+	if (*reason != OS_REASON_NONE)
+		return OS_EV_INTERRUPT;
+	return exit_code == 0 ? OS_EV_FINISH : OS_EV_FAIL;
 }
 
 size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,

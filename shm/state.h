@@ -57,6 +57,28 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 int os_slot_retry(struct os_table *t, struct os_slot *s);
 
 /*
+ * The supervisor asks for an interrupt of slot S for REASON (not
+ * OS_REASON_NONE): store it with release, BEFORE signalling the task, so
+ * whoever reaps the task finds the request however the signals race.  The
+ * first request wins.  Returns 0, or -EALREADY when one was already made
+ * (then nothing changes), -EINVAL for a reason out of range.
+ */
+int os_slot_request_interrupt(struct os_slot *s, uint32_t reason);
+
+/* The reason of the interrupt asked for in S, or OS_REASON_NONE (also for
+ * a value out of range: the table is shared memory, not trusted). */
+uint32_t os_slot_interrupt_requested(const struct os_slot *s);
+
+/*
+ * The event that records the end of S's task, which exited with EXIT_CODE
+ * (-1: killed by a signal): interrupt, with *REASON the requested reason,
+ * when an interrupt was asked for, whatever the exit (the task was told to
+ * stop, and a task that stops cleanly on SIGTERM still did not finish);
+ * otherwise finish for 0 and fail for anything else, *REASON none.
+ */
+enum os_event os_slot_exit_event(const struct os_slot *s, int exit_code, uint32_t *reason);
+
+/*
  * Format the event line for a transition of task ID (JSON, newline-ended)
  * into BUF; returns its length, or 0 if it does not fit.
  */

@@ -65,7 +65,9 @@ enum os_run_state {
  * One task.  Fields marked (seq) change while readers look and are written
  * only between os_slot_write_begin/end, by one writer at a time: the worker
  * while it lives, the supervisor before fork and after reaping it.  Fields
- * marked (const) are written before the table is published.
+ * marked (const) are written before the table is published.  The field
+ * marked (req) is the supervisor's only write while a worker lives: one
+ * atomic word, set at most once (os_slot_request_interrupt in state.h).
  */
 struct os_slot {
 	_Atomic uint32_t seq;          /* seqlock: odd while being written */
@@ -86,7 +88,12 @@ struct os_slot {
 	uint32_t cmd_len;              /* (const) command length, no NUL */
 	uint64_t cmd_off;              /* (const) offset of the command in the table */
 	_Atomic uint64_t message[OS_MESSAGE_WORDS]; /* (seq) NUL-terminated text */
-	uint64_t reserved[8];
+	/* (req) enum os_reason of an interrupt the supervisor asked for, or 0.
+	 * Outside the seqlock: the supervisor sets it once, while the worker
+	 * is the slot's writer, before it signals the task (state.h). */
+	_Atomic uint32_t interrupt_request;
+	uint32_t reserved0;
+	uint64_t reserved[7];
 };
 
 /* The first page of the table. */
@@ -131,6 +138,7 @@ static_assert(offsetof(struct os_slot, start_real_ns) == 32, "slot layout");
 static_assert(offsetof(struct os_slot, output_bytes) == 72, "slot layout");
 static_assert(offsetof(struct os_slot, cmd_off) == 88, "slot layout");
 static_assert(offsetof(struct os_slot, message) == 96, "slot layout");
+static_assert(offsetof(struct os_slot, interrupt_request) == 192, "slot layout");
 static_assert(offsetof(struct os_header, counts) == 104, "header layout");
 static_assert(offsetof(struct os_header, name) == 152, "header layout");
 static_assert(offsetof(struct os_header, logdir_off) == 224, "header layout");

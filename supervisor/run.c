@@ -65,11 +65,11 @@ static void on_stop(struct run *r, int sig)
 
 	if (!r->stop_signal) {
 		r->stop_signal = sig;
+		/* The signals first: the table and the message can wait a few
+		 * ms, the tasks' stop latency is what the operator waits for. */
+		workers_interrupt_all(r, OS_REASON_SHUTDOWN, now);
 		atomic_store(&r->table->hdr->run_state, OS_RUN_STOPPING);
 		os_warn("%s: interrupting %u running task(s)", strsignal(sig), r->running);
-		for (uint32_t e = 0; e < r->opt->jobs; e++)
-			if (r->workers[e].pid)
-				workers_interrupt(r, &r->workers[e], OS_REASON_SHUTDOWN, now);
 		return;
 	}
 	if (!r->forced) {

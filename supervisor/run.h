@@ -40,6 +40,7 @@ struct run {
 	int resuming;                 /* --resume found a job log to go on from */
 	struct resume_plan resume;    /* what it skipped */
 	uint32_t log_errors;          /* job-log lines or files that failed */
+	uint32_t demote_errors;       /* failed sched_setscheduler on shutdown */
 	struct progress progress;     /* the status line on a terminal */
 	struct metrics metrics;       /* --metrics FILE */
 };

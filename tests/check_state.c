@@ -61,7 +61,7 @@ static const struct {
 /* Set in the runner process (unchecked fixture) so that it can remove the
  * objects even when a forked test dies before its own cleanup. */
 static char run_pairs[OS_NAME_MAX + 1], run_walk[OS_NAME_MAX + 1],
-	run_race[OS_NAME_MAX + 1];
+	run_race[OS_NAME_MAX + 1], run_req[OS_NAME_MAX + 1];
 
 static int expected_next(enum os_event event, uint32_t from)
 {
@@ -86,6 +86,7 @@ static void names_setup(void)
 	snprintf(run_pairs, sizeof(run_pairs), "check-state-%ld-pairs", pid);
 	snprintf(run_walk, sizeof(run_walk), "check-state-%ld-walk", pid);
 	snprintf(run_race, sizeof(run_race), "check-state-%ld-race", pid);
+	snprintf(run_req, sizeof(run_req), "check-state-%ld-req", pid);
 }
 
 static void names_teardown(void)
@@ -93,6 +94,7 @@ static void names_teardown(void)
 	unlink_run(run_pairs);
 	unlink_run(run_walk);
 	unlink_run(run_race);
+	unlink_run(run_req);
 }
 
 /* A table of N tasks, all "true", that the test owns. */
@@ -290,7 +292,10 @@ START_TEST(test_retry)
 		atomic_store(&s->reason, OS_REASON_TIMEOUT);
 		os_slot_set_message(s, "it broke");
 		os_slot_write_end(s);
+		ck_assert_int_eq(os_slot_request_interrupt(s, OS_REASON_TIMEOUT), 0);
 		ck_assert_int_eq(os_slot_retry(&t, s), 0);
+		/* The next attempt must not end as the last one was asked to. */
+		ck_assert_uint_eq(os_slot_interrupt_requested(s), OS_REASON_NONE);
 		ck_assert_int_eq(os_slot_snapshot(s, &v), 0);
 		ck_assert_uint_eq(v.state, OS_CREATED);
 		ck_assert_uint_eq(v.attempt, 2);
@@ -657,12 +662,115 @@ START_TEST(test_finish_interrupt_race)
 }
 END_TEST
 
+/* --- interrupt requests (the supervisor's word in the slot) --------------- */
+
+START_TEST(test_interrupt_request)
+{
+	struct os_slot s;
+
+	memset(&s, 0, sizeof(s));
+	ck_assert_uint_eq(os_slot_interrupt_requested(&s), OS_REASON_NONE);
+	ck_assert_int_eq(os_slot_request_interrupt(&s, OS_REASON_NONE), -EINVAL);
+	ck_assert_int_eq(os_slot_request_interrupt(&s, OS_REASON_COUNT), -EINVAL);
+	ck_assert_uint_eq(os_slot_interrupt_requested(&s), OS_REASON_NONE);
+	ck_assert_int_eq(os_slot_request_interrupt(&s, OS_REASON_SHUTDOWN), 0);
+	ck_assert_uint_eq(os_slot_interrupt_requested(&s), OS_REASON_SHUTDOWN);
+	/* The first request wins: a shutdown after a timeout stays a timeout. */
+	ck_assert_int_eq(os_slot_request_interrupt(&s, OS_REASON_TIMEOUT), -EALREADY);
+	ck_assert_uint_eq(os_slot_interrupt_requested(&s), OS_REASON_SHUTDOWN);
+	/* Nothing else of the slot is touched: it is no write section. */
+	ck_assert_uint_eq(atomic_load(&s.seq), 0);
+	ck_assert_uint_eq(atomic_load(&s.state), OS_CREATED);
+	ck_assert_uint_eq(atomic_load(&s.reason), OS_REASON_NONE);
+	/* Shared memory is not trusted: garbage reads as no request. */
+	atomic_store(&s.interrupt_request, 1000u);
+	ck_assert_uint_eq(os_slot_interrupt_requested(&s), OS_REASON_NONE);
+}
+END_TEST
+
+START_TEST(test_exit_event)
+{
+	static const int codes[] = { 0, 1, 3, 255, -1 };
+	struct os_slot s;
+	uint32_t reason;
+
+	memset(&s, 0, sizeof(s));
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		reason = 99;
+		ck_assert_int_eq(os_slot_exit_event(&s, codes[i], &reason),
+				 codes[i] == 0 ? OS_EV_FINISH : OS_EV_FAIL);
+		ck_assert_uint_eq(reason, OS_REASON_NONE);
+	}
+	ck_assert_int_eq(os_slot_request_interrupt(&s, OS_REASON_IDLE_TIMEOUT), 0);
+	/* Asked to stop, whatever the exit: even 0 (a clean stop on SIGTERM). */
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		reason = 99;
+		ck_assert_int_eq(os_slot_exit_event(&s, codes[i], &reason), OS_EV_INTERRUPT);
+		ck_assert_uint_eq(reason, OS_REASON_IDLE_TIMEOUT);
+	}
+}
+END_TEST
+
+/* What a worker records at the reap in the two orders the shutdown allows:
+ * the task's death seen first (slot 1), or the worker's own SIGTERM first
+ * (slot 2, reason from the signal), then the death; and a slot without a
+ * request (slot 3), a task that died of a signal nobody asked for. */
+START_TEST(test_request_then_reap)
+{
+	struct os_table t;
+	struct os_slot *first, *late, *plain;
+	uint32_t reason, from;
+	enum os_event ev;
+
+	make_table(run_req, 3, &t);
+	first = os_table_slot(&t, 0);
+	late = os_table_slot(&t, 1);
+	plain = os_table_slot(&t, 2);
+	drive_to(&t, first, OS_RUNNING);
+	drive_to(&t, late, OS_IDLE);
+	drive_to(&t, plain, OS_RUNNING);
+
+	ck_assert_int_eq(os_slot_request_interrupt(first, OS_REASON_SHUTDOWN), 0);
+	ck_assert_int_eq(os_slot_request_interrupt(late, OS_REASON_SHUTDOWN), 0);
+
+	/* slot 1: SIGCHLD before SIGTERM: the exit by signal 15 interrupts */
+	ev = os_slot_exit_event(first, -1, &reason);
+	ck_assert_int_eq(os_slot_transition(&t, first, ev, reason, &from), 0);
+	ck_assert_uint_eq(from, OS_RUNNING);
+	ck_assert_uint_eq(atomic_load(&first->state), OS_INTERRUPTED);
+	ck_assert_uint_eq(atomic_load(&first->reason), OS_REASON_SHUTDOWN);
+	/* the worker's SIGTERM, read after the reap, changes nothing */
+	ck_assert_int_eq(os_slot_transition(&t, first, OS_EV_INTERRUPT, OS_REASON_SHUTDOWN,
+					    NULL), -EPERM);
+
+	/* slot 2: SIGTERM first (the worker's interrupt), then the reap */
+	ck_assert_int_eq(os_slot_transition(&t, late, OS_EV_INTERRUPT, OS_REASON_SHUTDOWN,
+					    NULL), 0);
+	ev = os_slot_exit_event(late, 0, &reason);
+	ck_assert_int_eq(os_slot_transition(&t, late, ev, reason, &from), -EPERM);
+	ck_assert_uint_eq(from, OS_INTERRUPTED);
+	ck_assert_uint_eq(atomic_load(&late->reason), OS_REASON_SHUTDOWN);
+
+	/* slot 3: no request: a death by signal is a failure */
+	ev = os_slot_exit_event(plain, -1, &reason);
+	ck_assert_int_eq(os_slot_transition(&t, plain, ev, reason, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&plain->state), OS_FAILED);
+	ck_assert_uint_eq(atomic_load(&plain->reason), OS_REASON_NONE);
+
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_INTERRUPTED]), 2);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_FAILED]), 1);
+	assert_counts(&t);
+	drop_table(run_req, &t);
+}
+END_TEST
+
 Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
 	TCase *tc = tcase_create("transitions");
 	TCase *names = tcase_create("names");
 	TCase *race = tcase_create("race");
+	TCase *req = tcase_create("interrupt request");
 
 	tcase_add_unchecked_fixture(tc, names_setup, names_teardown);
 	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
@@ -681,5 +789,11 @@ Suite *make_state_suite(void)
 	tcase_set_timeout(race, 60);
 	tcase_add_test(race, test_finish_interrupt_race);
 	suite_add_tcase(s, race);
+
+	tcase_add_unchecked_fixture(req, names_setup, names_teardown);
+	tcase_add_test(req, test_interrupt_request);
+	tcase_add_test(req, test_exit_event);
+	tcase_add_test(req, test_request_then_reap);
+	suite_add_tcase(s, req);
 	return s;
 }

@@ -202,14 +202,19 @@ static void record_exit(struct loop *l, int status)
 	struct os_slot *s = l->slot;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	uint32_t reason;
+	enum os_event ev;
 
 	os_slot_write_begin(s);
 	atomic_store_explicit(&s->exit_code, code, memory_order_relaxed);
 	atomic_store_explicit(&s->term_signal, sig, memory_order_relaxed);
 	os_slot_set_end(s, NULL);
-	/* Refused when already INTERRUPTED: the state stays, the exit is kept. */
-	os_slot_transition(l->table, s, code == 0 ? OS_EV_FINISH : OS_EV_FAIL,
-			   OS_REASON_NONE, NULL);
+	/* On shutdown the supervisor kills the task before it signals us, so
+	 * its death can reach us before our SIGTERM: the request it stored in
+	 * the slot first makes this the interrupt it asked for, not a failure
+	 * by signal 15.  Refused when already INTERRUPTED: the exit is kept. */
+	ev = os_slot_exit_event(s, code, &reason);
+	os_slot_transition(l->table, s, ev, reason, NULL);
 	os_slot_write_end(s);
 }
 
