@@ -32,7 +32,10 @@ int run_init(struct run *r)
 	r->workers = calloc(n, sizeof(*r->workers));
 	r->free_refs = malloc(n * sizeof(*r->free_refs));
 	r->index = pid_index_new(n);
-	if (!r->workers || !r->free_refs || !r->index) {
+	/* Room for the longest command; only the pages a command touches are
+	 * ever faulted in (and copied at fork). */
+	r->cmd_copy = malloc(OS_CMD_MAX + 1);
+	if (!r->workers || !r->free_refs || !r->index || !r->cmd_copy) {
 		run_free(r);
 		return -ENOMEM;
 	}
@@ -47,6 +50,8 @@ void run_free(struct run *r)
 	free(r->workers);
 	free(r->free_refs);
 	pid_index_free(r->index);
+	free(r->cmd_copy);
+	r->cmd_copy = NULL;
 	r->workers = NULL;
 	r->free_refs = NULL;
 	r->index = NULL;

@@ -28,6 +28,8 @@ struct run {
 	struct worker_ref *workers;   /* opt->jobs entries */
 	uint32_t *free_refs, nfree;   /* stack of unused entries */
 	struct pid_index *index;      /* worker pid -> entry */
+	char *cmd_copy;               /* the next worker's command: the task list
+				       * itself is not inherited (tasklist_seal) */
 	uint32_t running, next;       /* workers alive; next task to admit (0-based) */
 	int stop_signal;              /* the first SIGTERM/SIGINT, or 0 */
 	int forced;                   /* a second one: everything was SIGKILLed */

@@ -15,6 +15,8 @@ struct tasklist {
 	uint32_t *lens;     /* lens[i] = strlen(cmds[i]) */
 	uint32_t *lines;    /* lines[i]: line number of task i+1 in the file */
 	uint32_t *ids;      /* task numbers once resume.c dropped some; NULL: i+1 */
+	void *sealed;       /* after tasklist_seal: the one mapping holding it all */
+	size_t sealed_len;
 };
 
 /* Where and why a task file was refused. */
@@ -39,6 +41,19 @@ int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_
  * closes) gives -ETIMEDOUT.  Returns 0 or -errno.
  */
 int tasklist_slurp(int fd, size_t limit, int idle_ms, char **buf, size_t *len);
+
+/*
+ * Move the list (commands, lengths, line numbers, ids) into one private
+ * mapping that forked children do not inherit (MADV_DONTFORK).  fork()
+ * copies the page-table entry of every private page the parent has
+ * touched, so a list left on the heap made every worker's fork cost grow
+ * with the number of tasks: at a million tasks (21 MB) most of the
+ * supervisor's time went to copy_page_range (see bench/scale.md).
+ * Afterwards buf is NULL and cmds[] etc. exist in this process only: a
+ * forked child must be handed a copy of what it needs.  Returns 0, or
+ * -errno with the list unchanged and still valid.
+ */
+int tasklist_seal(struct tasklist *list);
 
 void tasklist_free(struct tasklist *list);
 
