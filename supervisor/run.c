@@ -35,7 +35,11 @@ int run_init(struct run *r)
 	/* A task waits here only after its worker was reaped, and queued tasks
 	 * start before new ones: queued + running never exceeds the cap. */
 	r->retry_queue = malloc(n * sizeof(*r->retry_queue));
-	if (!r->workers || !r->free_refs || !r->index || !r->retry_queue) {
+	/* Room for the longest command; only the pages a command touches are
+	 * ever faulted in (and copied at fork). */
+	r->cmd_copy = malloc(OS_CMD_MAX + 1);
+	if (!r->workers || !r->free_refs || !r->index || !r->cmd_copy ||
+	    !r->retry_queue) {
 		run_free(r);
 		return -ENOMEM;
 	}
@@ -52,6 +56,8 @@ void run_free(struct run *r)
 	pid_index_free(r->index);
 	free(r->retry_queue);
 	r->retry_queue = NULL;
+	free(r->cmd_copy);
+	r->cmd_copy = NULL;
 	r->workers = NULL;
 	r->free_refs = NULL;
 	r->index = NULL;

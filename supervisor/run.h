@@ -28,6 +28,8 @@ struct run {
 	struct worker_ref *workers;   /* opt->jobs entries */
 	uint32_t *free_refs, nfree;   /* stack of unused entries */
 	struct pid_index *index;      /* worker pid -> entry */
+	char *cmd_copy;               /* the next worker's command: the task list
+				       * itself is not inherited (tasklist_seal) */
 	uint32_t running, next;       /* workers alive; next task to admit (0-based) */
 	uint32_t *retry_queue;        /* tasks to run again (--retries): jobs entries */
 	uint32_t retry_head, retry_count;

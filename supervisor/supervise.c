@@ -282,7 +282,14 @@ int main(int argc, char **argv)
 	read_tasks(&opt, &tasks);
 	setup(&r, &tasks, &notify_fd);
 	if (opt.detach)
-		go_background(&r, notify_fd);
+		go_background(&r, notify_fd); /* forks: before the seal below */
+	/* Keep the task list out of every worker's fork: with it on the heap
+	 * each fork copied its page tables, O(tasks) per task.  Without the
+	 * seal a run is only slower, so it goes on. */
+	ret = tasklist_seal(&tasks);
+	if (ret)
+		os_warn_err(ret, "task list: cannot keep it out of the workers (every start "
+			    "will cost more with more tasks)");
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	status = run_execute(&r);

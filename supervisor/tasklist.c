@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "table.h"
@@ -203,12 +204,73 @@ int tasklist_keep(struct tasklist *t, const unsigned char *keep)
 	return 0;
 }
 
-void tasklist_free(struct tasklist *list)
+int tasklist_seal(struct tasklist *list)
 {
+	size_t n = list->count, strings = 0, off_lens, off_lines, off_ids, off_str, len;
+	char *base, *str, **cmds;
+	uint32_t *lens, *lines, *ids;
+
+	if (list->sealed)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		strings += (size_t)list->lens[i] + 1;
+	/* cmds first (8-byte aligned at the page start), then the uint32_t
+	 * arrays, then the NUL-terminated commands. */
+	off_lens = n * sizeof(*cmds);
+	off_lines = off_lens + n * sizeof(*lens);
+	off_ids = off_lines + n * sizeof(*lines);
+	off_str = off_ids + (list->ids ? n * sizeof(*ids) : 0);
+	len = off_str + strings;
+	if (len == 0)
+		len = 1; /* an empty list still ends up sealed, buf freed */
+	base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	if (madvise(base, len, MADV_DONTFORK) < 0) {
+		int err = -errno;
+		munmap(base, len);
+		return err;
+	}
+	cmds = (char **)(void *)base;
+	lens = (uint32_t *)(void *)(base + off_lens);
+	lines = (uint32_t *)(void *)(base + off_lines);
+	ids = list->ids ? (uint32_t *)(void *)(base + off_ids) : NULL;
+	str = base + off_str;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(str, list->cmds[i], (size_t)list->lens[i] + 1);
+		cmds[i] = str;
+		str += (size_t)list->lens[i] + 1;
+	}
+	memcpy(lens, list->lens, n * sizeof(*lens));
+	memcpy(lines, list->lines, n * sizeof(*lines));
+	if (ids)
+		memcpy(ids, list->ids, n * sizeof(*ids));
 	free(list->buf);
 	free(list->cmds);
 	free(list->lens);
 	free(list->lines);
 	free(list->ids);
+	list->buf = NULL;
+	list->buf_len = 0;
+	list->cmds = cmds;
+	list->lens = lens;
+	list->lines = lines;
+	list->ids = ids;
+	list->sealed = base;
+	list->sealed_len = len;
+	return 0;
+}
+
+void tasklist_free(struct tasklist *list)
+{
+	if (list->sealed) {
+		munmap(list->sealed, list->sealed_len);
+	} else {
+		free(list->buf);
+		free(list->cmds);
+		free(list->lens);
+		free(list->lines);
+		free(list->ids);
+	}
 	memset(list, 0, sizeof(*list));
 }

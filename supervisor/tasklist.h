@@ -16,6 +16,8 @@ struct tasklist {
 	uint32_t *lines;    /* lines[i]: line number of task i+1 in the file */
 	uint32_t *ids;      /* task numbers once some were dropped; NULL: i+1 */
 	uint32_t listed;    /* tasks in the file, before --shard and --resume */
+	void *sealed;       /* after tasklist_seal: the one mapping holding it all */
+	size_t sealed_len;
 };
 
 /* Where and why a task file was refused. */
@@ -56,6 +58,19 @@ int64_t tasklist_find(const struct tasklist *t, uint32_t id);
  * which case the list is unchanged.
  */
 int tasklist_keep(struct tasklist *t, const unsigned char *keep);
+
+/*
+ * Move the list (commands, lengths, line numbers, ids) into one private
+ * mapping that forked children do not inherit (MADV_DONTFORK).  fork()
+ * copies the page-table entry of every private page the parent has
+ * touched, so a list left on the heap made every worker's fork cost grow
+ * with the number of tasks: at a million tasks (21 MB) most of the
+ * supervisor's time went to copy_page_range (see bench/scale.md).
+ * Afterwards buf is NULL and cmds[] etc. exist in this process only: a
+ * forked child must be handed a copy of what it needs.  Returns 0, or
+ * -errno with the list unchanged and still valid.
+ */
+int tasklist_seal(struct tasklist *list);
 
 void tasklist_free(struct tasklist *list);
 

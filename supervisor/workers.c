@@ -99,7 +99,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 static int start_worker(struct run *r, uint32_t i)
 {
 	struct worker_config cfg = {
-		.table = r->table, .slot_index = i, .cmd = r->tasks->cmds[i],
+		.table = r->table, .slot_index = i, .cmd = r->cmd_copy,
 		.run_name = r->opt->name, .logdir_fd = r->logdir_fd,
 		.supervisor_sigfd = r->sigfd, .supervisor_pid = r->self,
 		.idle_after_ms = r->opt->idle_after_ms, .grace_ms = r->opt->grace_ms,
@@ -111,7 +111,14 @@ static int start_worker(struct run *r, uint32_t i)
 	};
 	uint32_t e = r->free_refs[--r->nfree];
 	struct worker_ref *w = &r->workers[e];
-	pid_t pid = fork();
+	pid_t pid;
+
+	/* The worker does not inherit the task list (tasklist_seal: copying
+	 * its page tables made every fork cost O(tasks)): it gets its
+	 * command in a buffer it does inherit.  The private copy, not the
+	 * table's: the table is writable by any process of the run's user. */
+	memcpy(r->cmd_copy, r->tasks->cmds[i], (size_t)r->tasks->lens[i] + 1);
+	pid = fork();
 
 	if (pid < 0) {
 		r->nfree++;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -344,6 +345,63 @@ START_TEST(test_slurp_limit)
 }
 END_TEST
 
+/* Whether ADDR lies in a mapping of this process: mincore() fails with
+ * ENOMEM on an address nothing is mapped at. */
+static int mapped(const void *addr)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char vec;
+
+	return mincore((void *)((uintptr_t)addr & ~(uintptr_t)(page - 1)), 1, &vec) == 0 ||
+	       errno != ENOMEM;
+}
+
+/* After tasklist_seal the list is the same, and a forked child (a worker)
+ * does not have it: that is what keeps the cost of each fork independent of
+ * the number of tasks. */
+START_TEST(test_seal)
+{
+	static const char text[] = "a\n# c\nbb\n\nccc x\n";
+	struct tasklist l;
+	struct tasklist_error e;
+	const char *cmd0;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(parse_str(text, &l, &e), 0);
+	/* as resume.c leaves a list it dropped tasks from */
+	l.ids = malloc(l.count * sizeof(*l.ids));
+	ck_assert_ptr_nonnull(l.ids);
+	for (uint32_t i = 0; i < l.count; i++)
+		l.ids[i] = 10 * (i + 1);
+	ck_assert_int_eq(tasklist_seal(&l), 0);
+	ck_assert_ptr_nonnull(l.sealed);
+	ck_assert_ptr_null(l.buf);
+	ck_assert_uint_eq(l.count, 3);
+	assert_task(&l, 0, "a", 1);
+	assert_task(&l, 1, "bb", 3);
+	assert_task(&l, 2, "ccc x", 5);
+	for (uint32_t i = 0; i < l.count; i++)
+		ck_assert_uint_eq(l.ids[i], 10 * (i + 1));
+	ck_assert_int_eq(tasklist_seal(&l), 0); /* twice is harmless */
+	assert_task(&l, 2, "ccc x", 5);
+	ck_assert(mapped(l.cmds) && mapped(l.cmds[2]));
+
+	/* The addresses are taken before the fork: the child cannot read
+	 * l.cmds[0] any more. */
+	cmd0 = l.cmds[0];
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(!mapped(l.cmds) && !mapped(cmd0) && !mapped(l.lens) && !mapped(l.ids) ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "a forked child still has the task list mapped");
+	tasklist_free(&l);
+	ck_assert_ptr_null(l.sealed);
+}
+END_TEST
+
 Suite *make_tasklist_suite(void)
 {
 	Suite *s = suite_create("tasklist");
@@ -355,6 +413,7 @@ Suite *make_tasklist_suite(void)
 	tcase_add_test(parse_tc, test_nul_byte);
 	tcase_add_test(parse_tc, test_long_lines);
 	tcase_add_test(parse_tc, test_no_tasks);
+	tcase_add_test(parse_tc, test_seal);
 	suite_add_tcase(s, parse_tc);
 
 	tcase_add_test(slurp_tc, test_slurp_pipe);
