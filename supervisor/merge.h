@@ -80,6 +80,14 @@ int merge_line_parse(const char *line, size_t len, struct merge_line *out, const
  */
 int merge_joblog_read(struct merge *m, uint32_t shard, int dirfd, char *err, size_t len);
 
+/*
+ * The same for a job log already in memory: the SIZE bytes of
+ * M->shards[SHARD].buf (malloc'd, freed by merge_free; lines are cut in
+ * place and M->lines point into it).  merge_joblog_read reads the file and
+ * calls this; the fuzz target (tests/fuzz/fuzz_merge.c) calls it directly.
+ */
+int merge_joblog_parse(struct merge *m, uint32_t shard, size_t size, char *err, size_t len);
+
 /* merge_summary.c */
 
 /*

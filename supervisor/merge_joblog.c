@@ -18,7 +18,9 @@
 static const char header[] =
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand";
 
-/* Digits only (no sign, no space), at most MAX. */
+/* Digits only (no sign, no space), at most MAX.  Checked before each step,
+ * so that v * 10 + d never wraps (MAX is up to UINT64_MAX / 10, and a wrapped
+ * value would pass for a small one). */
 static int number(const char *p, const char *end, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -26,11 +28,11 @@ static int number(const char *p, const char *end, uint64_t max, uint64_t *out)
 	if (p == end)
 		return -1;
 	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (*p < '0' || *p > '9' || v > (max - d) / 10)
 			return -1;
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > max)
-			return -1;
+		v = v * 10 + d;
 	}
 	*out = v;
 	return 0;
@@ -198,19 +200,13 @@ static int add_line(struct merge *m, uint32_t k, const char *p, size_t len, uint
 	return ret;
 }
 
-int merge_joblog_read(struct merge *m, uint32_t k, int dirfd, char *err, size_t errlen)
+int merge_joblog_parse(struct merge *m, uint32_t k, size_t size, char *err, size_t errlen)
 {
 	struct merge_shard *s = &m->shards[k];
 	uint64_t lineno = 0;
-	size_t size;
-	char *p, *end, *nl;
-	int ret = merge_file_read(dirfd, "joblog", 0, &s->buf, &size);
+	char *p, *end = s->buf + size, *nl;
+	int ret;
 
-	if (ret) {
-		snprintf(err, errlen, "%s/joblog: %s", s->dir, merge_file_error(ret));
-		return ret;
-	}
-	end = s->buf + size;
 	for (p = s->buf; p < end; p = nl + 1) {
 		lineno++;
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -218,7 +214,10 @@ int merge_joblog_read(struct merge *m, uint32_t k, int dirfd, char *err, size_t 
 			return bad(err, errlen, s->dir, lineno, "no newline at the end (the file "
 				   "was cut short, or a run is still writing it)");
 		*nl = '\0';
-		if (lineno == 1 && strcmp(p, header) != 0)
+		/* by length: a NUL in the header line must not end the comparison
+		 * (and hide the bytes after it, a task's line, say) */
+		if (lineno == 1 && ((size_t)(nl - p) != sizeof(header) - 1 ||
+				    memcmp(p, header, sizeof(header) - 1) != 0))
 			return bad(err, errlen, s->dir, 1, "not a oneshot job-log header");
 		if (lineno > 1 && (ret = add_line(m, k, p, (size_t)(nl - p), lineno, err, errlen)))
 			return ret;
@@ -226,4 +225,17 @@ int merge_joblog_read(struct merge *m, uint32_t k, int dirfd, char *err, size_t 
 	if (lineno == 0)
 		return bad(err, errlen, s->dir, 1, "empty: not even a header line");
 	return 0;
+}
+
+int merge_joblog_read(struct merge *m, uint32_t k, int dirfd, char *err, size_t errlen)
+{
+	struct merge_shard *s = &m->shards[k];
+	size_t size;
+	int ret = merge_file_read(dirfd, "joblog", 0, &s->buf, &size);
+
+	if (ret) {
+		snprintf(err, errlen, "%s/joblog: %s", s->dir, merge_file_error(ret));
+		return ret;
+	}
+	return merge_joblog_parse(m, k, size, err, errlen);
 }

@@ -76,21 +76,35 @@ static int string(struct cursor *c, const char **s, size_t *n)
 	return 0;
 }
 
-/* An integer in [MIN, MAX]: what summary.c writes has no fraction. */
+/* An integer in [MIN, MAX] (both within 10^12 of 0): what summary.c writes
+ * has no fraction.  Read by hand, not by strtoll: the text ends at END, and
+ * no NUL need follow it (strtoll read on past END). */
 static int integer(struct cursor *c, long long min, long long max, long long *out)
 {
-	char *stop;
-	long long v;
+	const char *start;
+	unsigned long long v = 0;
+	int neg, big = 0;
 
 	blank(c);
-	if (c->p >= c->end || !strchr("-0123456789", *c->p) || !*c->p)
+	start = c->p;
+	neg = c->p < c->end && *c->p == '-';
+	c->p += neg;
+	if (c->p >= c->end || *c->p < '0' || *c->p > '9') {
+		c->p = start;
 		return fail(c, "a number expected");
-	errno = 0;
-	v = strtoll(c->p, &stop, 10);
-	if (errno || stop > c->end || v < min || v > max || (*stop && strchr(".eE", *stop)))
+	}
+	for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
+		if (v > 1000000000000ULL)
+			big = 1; /* past any MIN or MAX used here: stop growing */
+		else
+			v = v * 10 + (unsigned)(*c->p - '0');
+	}
+	if (big || (neg ? -(long long)v < min : (long long)v > max) ||
+	    (c->p < c->end && strchr(".eE", *c->p) && *c->p)) {
+		c->p = start;
 		return fail(c, "a number out of range");
-	c->p = stop;
-	*out = v;
+	}
+	*out = neg ? -(long long)v : (long long)v;
 	return 0;
 }
 

@@ -75,6 +75,9 @@ START_TEST(line_good)
 	ck_assert_int_eq(l.exit_code, -1);
 	ck_assert_int_eq(l.term_signal, 9);
 	ck_assert_uint_eq(l.state, OS_INTERRUPTED);
+	/* the largest Send and Receive: UINT64_MAX / 10 */
+	ck_assert_int_eq(parse("3\th\t1\t2\t1844674407370955161\t1844674407370955161\t0\t0\t"
+			       "COMPLETED\t1\tx", &l, &why), 0);
 }
 END_TEST
 
@@ -91,6 +94,12 @@ START_TEST(line_bad)
 		{ "1\t:\t1.2.3\t0.001\t0\t2\t0\t0\tCOMPLETED\t1\tx", "bad Starttime" },
 		{ "1\t:\t1\t\t0\t2\t0\t0\tCOMPLETED\t1\tx", "bad Starttime" },
 		{ "1\t:\t1\t1\t-1\t2\t0\t0\tCOMPLETED\t1\tx", "bad Send" },
+		/* past UINT64_MAX / 10, and past 2^64 so that v * 10 + d once wrapped
+		 * to a small value and passed (found by tests/fuzz/fuzz_merge) */
+		{ "1\t:\t1\t1\t0\t1844674407370955162\t0\t0\tFAILED\t1\tx", "bad Send or Receive" },
+		{ "1\t:\t1\t1\t0\t1844674407370955161744073709551610\t0\t0\tFAILED\t1\tx",
+		  "bad Send or Receive" },
+		{ "1\t:\t18446744073709551616\t1\t0\t0\t0\t0\tFAILED\t1\tx", "bad Starttime" },
 		{ "1\t:\t1\t1\t0\t2\t-2\t0\tFAILED\t1\tx", "bad Exitval" },
 		{ "1\t:\t1\t1\t0\t2\t256\t0\tFAILED\t1\tx", "bad Exitval" },
 		{ "1\t:\t1\t1\t0\t2\t0\tx\tFAILED\t1\tx", "bad Signal" },
@@ -338,6 +347,69 @@ START_TEST(joblog_refused)
 }
 END_TEST
 
+/* A job log already in memory (merge_joblog_parse, which merge_joblog_read
+ * calls): a NUL in the header line does not end it.  It once did, and the
+ * bytes after the NUL, here a FAILED task's line, were dropped unseen (found
+ * by tests/fuzz/fuzz_merge). */
+START_TEST(joblog_header_nul)
+{
+	static const char text[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval"
+		"\tSignal\tState\tAttempt\tCommand\0" "1\t:\t1\t1\t0\t0\t0\t0\tFAILED\t1\tx\n";
+	char err[MERGE_ERR_MAX];
+	struct merge m;
+
+	for (int nul = 1; nul >= 0; nul--) {
+		shards_of(&m, 1, (uint32_t[]){ 0 }, (uint32_t[]){ 1 }, (uint32_t[]){ 1 });
+		ck_assert_int_eq(merge_check_shards(&m, err, sizeof(err)), 0);
+		shards[0].dir = "D";
+		shards[0].buf = malloc(sizeof(text));
+		ck_assert_ptr_nonnull(shards[0].buf);
+		memcpy(shards[0].buf, text, sizeof(text));
+		if (!nul) /* the same bytes with a newline there: one FAILED task */
+			*strchr(shards[0].buf, '\0') = '\n';
+		err[0] = '\0';
+		if (nul) {
+			ck_assert_int_eq(merge_joblog_parse(&m, 0, sizeof(text) - 1, err,
+							    sizeof(err)), -EINVAL);
+			ck_assert_str_eq(err, "D/joblog:1: not a oneshot job-log header");
+		} else {
+			ck_assert_int_eq(merge_joblog_parse(&m, 0, sizeof(text) - 1, err,
+							    sizeof(err)), 0);
+			ck_assert_int_eq(merge_finish(&m), 0);
+			ck_assert_uint_eq(m.nlines, 1);
+			ck_assert_uint_eq(m.failed, 1);
+		}
+		merge_free(&m);
+	}
+}
+END_TEST
+
+/* summary.json is TEXT and LEN, with no NUL needed after it: a number at
+ * the very end was read on past LEN by strtoll (found by fuzz_merge under
+ * ASan).  Here the byte after LEN is a digit that must not count. */
+START_TEST(summary_number_at_end)
+{
+	static const char text[] = "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, "
+		"\"listed\": 12}";
+	char err[MERGE_ERR_MAX];
+	struct merge_summary got;
+
+	/* "...\"listed\": 1" then "2}": cut after the 1 */
+	ck_assert_int_eq(merge_summary_parse(text, sizeof(text) - 3, "S", &got, err, sizeof(err)),
+			 -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "',' or '}' expected"));
+	ck_assert_int_eq(merge_summary_parse(text, sizeof(text) - 1, "S", &got, err, sizeof(err)), 0);
+	ck_assert_uint_eq(got.listed, 12);
+	/* a lone '-' is no number */
+	ck_assert_int_eq(summary("{\"host\": \"h\", \"exit_status\": -, \"shard\": null, "
+				 "\"listed\": 1}", &got, err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "a number expected"));
+	ck_assert_int_eq(summary("{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, "
+				 "\"listed\": 99999999999999999999999}", &got, err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err, "out of range"));
+}
+END_TEST
+
 /* A symlink or FIFO named joblog is refused, and a FIFO does not block. */
 START_TEST(file_not_regular)
 {
@@ -374,6 +446,8 @@ Suite *make_merge_suite(void)
 	tcase_add_test(tc, shards_checked);
 	tcase_add_test(tc, merged_order_and_finals);
 	tcase_add_test(tc, joblog_refused);
+	tcase_add_test(tc, joblog_header_nul);
+	tcase_add_test(tc, summary_number_at_end);
 	tcase_add_test(tc, file_not_regular);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,9 +1,9 @@
 /*
- * make_seeds.c: writes the seed corpora of the two fuzz targets.
+ * make_seeds.c: writes the seed corpora of the fuzz targets.
  *
  *   make_seeds OUTDIR
  *
- * creates OUTDIR/table/ and OUTDIR/tasklist/ and fills them:
+ * creates OUTDIR/table/, OUTDIR/tasklist/ and OUTDIR/merge/ and fills them:
  *
  *  - table/: real table images, made by os_table_create itself (so the
  *    layout can never drift from the writer's) under a unique run name,
@@ -16,7 +16,15 @@
  *  - tasklist/: task files around every rule of the format, including lines
  *    either side of the OS_CMD_MAX limit.
  *
- * It needs /dev/shm (POSIX shared memory) and links the shm/ sources.
+ *  - merge/: "SUMMARY\0JOBLOG" pairs for fuzz_merge, the summary.json and
+ *    job log written by the run's own writers (summary_write, joblog_start,
+ *    joblog_append) into a temporary directory and read back, so the seeds
+ *    follow the real format whatever it becomes; then hand-made variants
+ *    (members reordered and unknown ones nested, CRLF, a header only, lines
+ *    of the wrong shard, a summary with no job log).
+ *
+ * It needs /dev/shm (POSIX shared memory) and links the shm/ sources and
+ * supervisor/summary.c and joblog.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +35,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logdir.h"
 #include "slot.h"
+#include "state.h"
 #include "table.h"
 
 static const char *outdir;
@@ -297,6 +307,156 @@ static void table_seeds(void)
 	free(long_cmd);
 }
 
+/* --- merge: summary.json + NUL + job log ----------------------------------- */
+
+/* The whole file NAME of DIRFD, malloc'd, in *LEN. */
+static char *slurp(int dirfd, const char *name, size_t *len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, n = 0;
+	char *b = malloc(cap);
+	ssize_t got;
+
+	if (fd < 0)
+		die(name, errno);
+	if (!b)
+		die("malloc", ENOMEM);
+	while ((got = read(fd, b + n, cap - n)) > 0) {
+		n += (size_t)got;
+		if (n == cap && !(b = realloc(b, cap *= 2)))
+			die("realloc", ENOMEM);
+	}
+	if (got < 0)
+		die(name, errno);
+	close(fd);
+	*len = n;
+	return b;
+}
+
+/* Seed NAME: SUM, a NUL, LOG (LOG NULL: the summary alone, no NUL). */
+static void pair_seed(const char *name, const char *sum, size_t slen, const char *log,
+		      size_t llen)
+{
+	char *b = malloc(slen + 1 + llen + 1);
+
+	if (!b)
+		die("malloc", ENOMEM);
+	memcpy(b, sum, slen);
+	b[slen] = '\0';
+	if (log)
+		memcpy(b + slen + 1, log, llen);
+	write_file("merge", name, b, log ? slen + 1 + llen : slen);
+	free(b);
+}
+#define PAIR(name, sum, log) pair_seed(name, sum, sizeof(sum) - 1, log, sizeof(log) - 1)
+
+struct task_end {
+	uint32_t id, state, attempt;
+	int exit_code, term_signal;
+	const char *cmd;
+};
+
+/* A log directory written by the writers, read back as seed NAME. */
+static void written_seed(const char *tmp, const char *name, const struct summary *sum,
+			 const struct task_end *t, size_t n)
+{
+	int dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd, err;
+	char *stext, *ltext;
+	size_t slen, llen;
+
+	if (dirfd < 0)
+		die(tmp, errno);
+	if ((err = summary_write(dirfd, sum)))
+		die("summary_write", -err);
+	fd = openat(dirfd, "joblog", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("joblog", errno);
+	if ((err = joblog_start(fd)))
+		die("joblog_start", -err);
+	for (size_t i = 0; i < n; i++) {
+		struct os_slot_view v = {
+			.id = t[i].id, .state = t[i].state, .attempt = t[i].attempt,
+			.exit_code = t[i].exit_code, .term_signal = t[i].term_signal,
+			.start_real_ns = 1795299248072000000LL + (int64_t)i * 1000000,
+			.end_real_ns = 1795299249000000000LL,
+			.start_mono_ns = 1000, .end_mono_ns = 1000 + (int64_t)i * 2500000,
+			.output_bytes = i * 1000,
+		};
+
+		if ((err = joblog_append(fd, &v, t[i].cmd, (uint32_t)strlen(t[i].cmd))))
+			die("joblog_append", -err);
+	}
+	close(fd);
+	stext = slurp(dirfd, "summary.json", &slen);
+	ltext = slurp(dirfd, "joblog", &llen);
+	pair_seed(name, stext, slen, ltext, llen);
+	free(stext);
+	free(ltext);
+	unlinkat(dirfd, "summary.json", 0);
+	unlinkat(dirfd, "joblog", 0);
+	close(dirfd);
+}
+
+#define HDR "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\t" \
+	"Attempt\tCommand\n"
+
+static void merge_seeds(void)
+{
+	static const struct task_end shard2[] = {
+		{ 3, OS_COMPLETED, 1, 0, 0, "make -C a" },
+		{ 7, OS_FAILED, 1, 2, 0, "printf 'a\tb'\t x" },
+		{ 11, OS_INTERRUPTED, 1, -1, 9, "sleep 99" },
+		{ 7, OS_COMPLETED, 2, 0, 0, "printf 'a\tb'\t x" },
+		{ 15, OS_FAILED, 3, -1, 15, "kill -TERM $$" },
+	};
+	static const struct task_end whole[] = {
+		{ 1, OS_COMPLETED, 1, 0, 0, "true" },
+		{ 2, OS_FAILED, 1, 255, 0, "exit 255" },
+		{ 3, OS_INTERRUPTED, 1, -1, 127, "x" },
+		{ 4, OS_COMPLETED, 1, 0, 0, "echo \xc3\xa9 \x1b[1m" },
+	};
+	struct summary sharded = { .name = "nightly.2", .supervisor_pid = 4242, .exit_status = 1,
+				   .total = 5, .completed = 2, .failed = 2, .interrupted = 1,
+				   .listed = 20, .retried = 2, .shard_index = 2, .shard_count = 4,
+				   .start_real_ns = 1795299248000000000LL,
+				   .end_real_ns = 1795299250000000000LL };
+	struct summary single = { .name = "run", .supervisor_pid = 1, .exit_status = 130,
+				  .stop_signal = 2, .total = 4, .completed = 2, .failed = 1,
+				  .interrupted = 1, .listed = 5, .not_started = 1 };
+	static const char alone[] =
+		"{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, \"listed\": 1}";
+	char tmp[4096];
+
+	snprintf(tmp, sizeof(tmp), "%s/merge.tmp.XXXXXX", outdir);
+	if (!mkdtemp(tmp))
+		die(tmp, errno);
+	written_seed(tmp, "written-shard-2-of-4", &sharded, shard2, 5);
+	written_seed(tmp, "written-unsharded", &single, whole, 4);
+	written_seed(tmp, "written-header-only", &single, whole, 0);
+	single.listed = 4294967295u;
+	written_seed(tmp, "written-listed-max", &single, whole, 1);
+	if (rmdir(tmp) < 0)
+		die(tmp, errno);
+
+	PAIR("tolerant-members", "{\"listed\":40,\"future\":{\"a\":[1,2.5e3,{\"b\":null}],"
+	     "\"c\":\"x\\\"y\"},\"shard\":{\"count\":4,\"index\":3},"
+	     "\"stopped_by_signal\":null,\"exit_status\":0,\"host\":\"node-7.example\"}\n\n",
+	     HDR "4\t:\t1.5\t0.25\t0\t3\t0\t0\tCOMPLETED\t1\techo 4\n"
+	     "8\t:\t1\t2\t0\t18446744073709551\t-1\t127\tINTERRUPTED\t4294967295\tx\n");
+	PAIR("crlf", "{\r\n\"host\": \"h\",\r\n\"exit_status\": 0,\r\n\"shard\": null,\r\n"
+	     "\"listed\": 2\r\n}\r\n",
+	     "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\t"
+	     "Attempt\tCommand\r\n1\t:\t1\t1\t0\t0\t0\t0\tCOMPLETED\t1\tx\r\n");
+	PAIR("wrong-shard", "{\"host\": \"h\", \"exit_status\": 0, \"shard\": {\"index\": 1, "
+	     "\"count\": 3}, \"listed\": 8}",
+	     HDR "2\t:\t1\t1\t0\t0\t0\t0\tCOMPLETED\t1\tx\n"
+	     "4\t:\t1\t1\t0\t0\t0\t0\tFAILED\t1\tx\n");
+	PAIR("no-final-newline", "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, "
+	     "\"listed\": 1}", HDR "1\t:\t1\t1\t0\t0\t0\t0\tCOMPLETED\t1\tx");
+	pair_seed("summary-alone", alone, strlen(alone), NULL, 0);
+	PAIR("empty", "", "");
+}
+
 /* --- task files ----------------------------------------------------------- */
 
 static void text_seed(const char *name, const char *text, size_t len)
@@ -355,7 +515,9 @@ int main(int argc, char **argv)
 		die(outdir, errno);
 	make_dir("table");
 	make_dir("tasklist");
+	make_dir("merge");
 	table_seeds();
 	tasklist_seeds();
+	merge_seeds();
 	return 0;
 }
