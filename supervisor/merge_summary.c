@@ -13,6 +13,7 @@
 
 #include "merge.h"
 #include "shard.h"
+#include "table.h"
 
 #define DEPTH_MAX 16 /* nesting of skipped values */
 
@@ -238,7 +239,10 @@ static int member(struct cursor *c, struct merge_summary *out, unsigned *have)
 	}
 	if (IS("listed")) {
 		*have |= HAVE_LISTED;
-		if (integer(c, 0, UINT32_MAX, &v))
+		/* No task file holds more (tasklist.c refuses it), and the merge
+		 * keeps an entry per listed task: a forged summary must not make
+		 * it allocate gigabytes. */
+		if (integer(c, 0, OS_SLOTS_MAX, &v))
 			return -1;
 		out->listed = (uint32_t)v;
 		return 0;

@@ -199,6 +199,9 @@ START_TEST(summary_refused)
 		  "out of range" },
 		{ "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, \"listed\": -1}",
 		  "out of range" },
+		/* more tasks than any task file can hold: a forged count */
+		{ "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, \"listed\": 10000001}",
+		  "out of range" },
 		{ "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, \"listed\": 1} x",
 		  "more after the object" },
 		{ "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, \"listed\": 1, \"x\": "
