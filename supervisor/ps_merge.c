@@ -126,6 +126,7 @@ static void cause(char *buf, size_t len, const struct merge_line *l)
 
 	v.exit_code = l->exit_code;
 	v.term_signal = l->term_signal;
+	v.attempt = l->attempt;
 	report_cause(buf, len, &v, 0);
 }
 

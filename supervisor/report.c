@@ -76,6 +76,10 @@ void report_cause(char *buf, size_t len, const struct os_slot_view *v, int detai
 	} else {
 		snprintf(buf, len, "exit %d", v->exit_code);
 	}
+	if (v->attempt > 1) { /* --retries: which attempt ended so */
+		size_t used = strlen(buf);
+		snprintf(buf + used, len - used, ", attempt %u", v->attempt);
+	}
 }
 
 /* Append to the line BUF of LEN bytes that holds *N; cut at its end. */
@@ -134,11 +138,6 @@ static void find(const struct run *r, uint32_t failed, uint32_t interrupted, str
 			f->listed[f->nlisted] = i;
 			f->states[f->nlisted] = v.state;
 			report_cause(f->causes[f->nlisted], sizeof(f->causes[0]), &v, 0);
-			if (v.attempt > 1) {
-				size_t used = strlen(f->causes[f->nlisted]);
-				snprintf(f->causes[f->nlisted] + used, sizeof(f->causes[0]) - used,
-					 ", attempt %u", v.attempt);
-			}
 			f->nlisted++;
 		}
 	}

@@ -45,7 +45,8 @@ void report_shown_text(char *buf, size_t len, const char *text, size_t max);
 
 /* Why task V did not complete: "exit 2", "SIGKILL", "timeout"; with
  * DETAIL, a failure without an exit status carries the slot's message
- * ("setup: open pty: ..."). */
+ * ("setup: open pty: ...").  A retried task says which attempt ended so
+ * ("exit 2, attempt 3"). */
 void report_cause(char *buf, size_t len, const struct os_slot_view *v, int detail);
 
 #endif

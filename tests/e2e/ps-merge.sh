@@ -69,7 +69,8 @@ assert_eq "echo two${TAB}tabs" "$(awk -F '\t' '$1 == 2' "$SANDBOX/merged" | cut 
 for k in 0 1 2 3; do awk 'NR > 1' "$LOGS/$k/joblog" | cut -f1,3-; done | sort >"$SANDBOX/orig"
 awk 'NR > 1' "$SANDBOX/merged" | cut -f1,4- | sort >"$SANDBOX/back"
 cmp -s "$SANDBOX/orig" "$SANDBOX/back" || fail "merged lines differ from the shards' lines"
-assert_match "^oneshot-ps: merged 4 shards: 36 completed, 4 failed \(task 9: exit 3\), \
+# Task 9's final line is the resumed run's: its second attempt.
+assert_match "^oneshot-ps: merged 4 shards: 36 completed, 4 failed \(task 9: exit 3, attempt 2\), \
 0 interrupted, 0 not run$" "$(head -1 "$SANDBOX/ps.err")" "summary line on stderr"
 assert_match "task 27 FAILED \(exit 3\) on $HOST, shard 2/4: exit 3" "$PS_ERR" "failed tasks named"
 assert_eq 5 "$(wc -l <"$SANDBOX/ps.err")" "summary line and 4 failed tasks"
