@@ -47,17 +47,10 @@
 #include "merge.h"
 #include "shard.h"
 #include "state.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_merge: %s:%d: check failed: %s\n", \
-				__FILE__, __LINE__, #cond);                   \
-			abort();                                              \
-		}                                                             \
-	} while (0)
 
 #define LISTED_MAX 4096u
 #define FIELDS 11

@@ -26,17 +26,10 @@
 
 #include "slot.h"
 #include "table.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                           \
-	do {                                                                  \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "fuzz_table: %s:%d: check failed: %s\n", \
-				__FILE__, __LINE__, #cond);                   \
-			abort();                                              \
-		}                                                             \
-	} while (0)
 
 /* Where the hashes go, so the reads cannot be optimised away. */
 static volatile uint64_t sink;
