@@ -367,7 +367,8 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 		return err;
 	}
 	if (st->cfg->tail)
-		l->tail = worker_tail_open(l->slot->id, st->cfg->tail_erase);
+		l->tail = worker_tail_open(l->slot->id, atomic_load(&l->slot->attempt),
+					   st->cfg->tail_erase);
 	return 0;
 }
 

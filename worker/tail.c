@@ -21,7 +21,7 @@
 #include "tail.h"
 #include "util.h"
 
-#define TAG_MAX    16   /* "[4294967295]+ " */
+#define TAG_MAX    26   /* "[4294967295.4294967295]+ " */
 #define ERASE_MAX  258  /* "\r", up to 256 spaces, "\r" (TERM=dumb) */
 #define HEAD_ROOM  (ERASE_MAX + TAG_MAX)
 #define LINE_SIZE  (HEAD_ROOM + TAIL_PIECE_MAX + 1)
@@ -35,6 +35,7 @@ struct worker_tail {
 	int sock;           /* fd is a socket: send(MSG_DONTWAIT) */
 	int err;            /* why fd became -1 (errno), 0 if it did not */
 	uint32_t id;
+	char label[24];     /* "ID", or "ID.N" for attempt N >= 2 */
 	uint64_t dropped;   /* lines (or pieces) not mirrored */
 	size_t len;         /* bytes of the partial line at line + HEAD_ROOM */
 	size_t erase_len;
@@ -121,7 +122,7 @@ static void emit(struct worker_tail *t, int cut)
 	if (!cut)
 		while (n > 0 && text[n - 1] == '\r')
 			n--;
-	tag_len = snprintf(tag, sizeof(tag), "[%u]%s ", t->id, cut ? "+" : "");
+	tag_len = snprintf(tag, sizeof(tag), "[%s]%s ", t->label, cut ? "+" : "");
 	start = HEAD_ROOM - (size_t)tag_len - t->erase_len;
 	memcpy(t->line + start, t->erase, t->erase_len);
 	memcpy(t->line + start + t->erase_len, tag, (size_t)tag_len);
@@ -188,7 +189,7 @@ static void set_erase(struct worker_tail *t, const struct stat *out_st)
 	t->erase_len = spaces + 2;
 }
 
-struct worker_tail *worker_tail_open(uint32_t id, int erase_status)
+struct worker_tail *worker_tail_open(uint32_t id, uint32_t attempt, int erase_status)
 {
 	struct worker_tail *t = malloc(sizeof(*t));
 	struct stat st;
@@ -199,6 +200,10 @@ struct worker_tail *worker_tail_open(uint32_t id, int erase_status)
 	}
 	memset(t, 0, offsetof(struct worker_tail, erase));
 	t->id = id;
+	if (attempt > 1)
+		snprintf(t->label, sizeof(t->label), "%u.%u", id, attempt);
+	else
+		snprintf(t->label, sizeof(t->label), "%u", id);
 	t->fd = -1;
 	if (fstat(1, &st) < 0) {
 		t->err = errno;

@@ -8,6 +8,9 @@
  *   [ID]+ TEXT\n    a piece of a line longer than TAIL_PIECE_MAX bytes, cut
  *                   there; the line goes on in the next line tagged ID
  *
+ * ID is the task number, or ID.N for its attempt N >= 2 (--retries), as the
+ * transcripts are named.
+ *
  * TEXT is the task's bytes as they are (control sequences and lone "\r"
  * included) without the "\n" and the "\r"s right before it, so a line
  * ending "\r\n" (--crlf, or a program writing CRLF) is one line.  A last
@@ -37,12 +40,12 @@
 struct worker_tail;
 
 /*
- * Mirror the output of task ID to fd 1.  ERASE_STATUS: the supervisor's
+ * Mirror the output of attempt ATTEMPT of task ID to fd 1.  ERASE_STATUS: the supervisor's
  * status line is on (on fd 2).  Returns NULL only when out of memory
  * (mirroring is then off, with a warning); a stdout that cannot take lines
  * gives a tail that counts them all as dropped.
  */
-struct worker_tail *worker_tail_open(uint32_t id, int erase_status);
+struct worker_tail *worker_tail_open(uint32_t id, uint32_t attempt, int erase_status);
 
 /* The next LEN bytes of the task's output. */
 void worker_tail_feed(struct worker_tail *t, const char *buf, size_t len);

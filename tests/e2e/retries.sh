@@ -64,6 +64,14 @@ assert_eq "2:FAILED:1 2:FAILED:2 2:FAILED:3 2:FAILED:4 2:FAILED:5" "$(attempts_o
 assert_file "$LOG/2.5.log" "resumed run: transcripts do not overwrite the earlier ones"
 assert_match "always fails" "$(cat "$LOG/2.log")" "attempt 1's transcript is still there"
 
+# --tail tags each attempt as its transcript is named.
+new_run tail
+printf 'echo "out of $ONESHOT_TASK_ID"; exit 1\n' >"$SANDBOX/tailt"
+supervise --retries 2 --tail -n "$RUN" -L "$LOG" "$SANDBOX/tailt" >"$SANDBOX/tail.out" 2>/dev/null
+assert_eq 1 "$?" "--tail with retries: the task fails"
+assert_eq "[1] out of 1|[1.2] out of 1|[1.3] out of 1" "$(paste -sd '|' "$SANDBOX/tail.out")" \
+	"--tail: [ID], then [ID.N] for attempt N"
+
 # 3. INTERRUPTED by --timeout: not retried without --retry-interrupted ...
 new_run timeout
 printf 'sleep 30\n' >"$SANDBOX/slow"
