@@ -123,9 +123,7 @@ static void measure(const struct ps_run *r, const struct ps_view *v, struct widt
 	w->id = digits(r->total) > 2 ? digits(r->total) : 2;
 	w->pid = 3;
 	w->exit = 4;
-	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0;
-	if (w->attempt && w->attempt < 3)
-		w->attempt = 3;
+	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0; /* "N/M" */
 	for (uint32_t i = 0; i < r->total; i++) {
 		const struct ps_task *k = &r->tasks[i];
 		int n;

@@ -34,7 +34,7 @@ static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
 {
 	const char *state = field(line, 8), *attempt = field(line, 9), *cmd = field(line, 10);
 	char *end, name[16];
-	unsigned long seq = strtoul(line, &end, 10);
+	unsigned long seq = strtoul(line, &end, 10), n;
 	int64_t i = seq && seq <= UINT32_MAX ? tasklist_find(t, (uint32_t)seq) : -1;
 	int st;
 
@@ -57,9 +57,9 @@ static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
 	st = os_state_parse(name);
 	done[i] = st == OS_COMPLETED ? DONE_COMPLETED
 		: st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
-	seq = strtoul(attempt, &end, 10);
-	if (*end == '\t' && seq > attempts[i] && seq < UINT32_MAX / 2)
-		attempts[i] = (uint32_t)seq;
+	n = strtoul(attempt, &end, 10);
+	if (*end == '\t' && n > attempts[i] && n < UINT32_MAX / 2)
+		attempts[i] = (uint32_t)n;
 	return 0;
 }
 

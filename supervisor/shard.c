@@ -160,8 +160,9 @@ int shard_parse(const char *arg, struct shard *out, char *err, size_t len)
 int shard_expand(const char *in, const struct shard *s, const char *what, char **out,
 		 char *err, size_t len)
 {
-	size_t n = strlen(in), cap = n + 1, used = 0;
-	char *buf = malloc(cap + 32), num[16];
+	/* Two characters become at most 10 digits: 5 bytes out per byte in. */
+	size_t used = 0;
+	char *buf = malloc(5 * strlen(in) + 1), num[16];
 
 	if (!buf)
 		return -ENOMEM;
@@ -185,14 +186,6 @@ int shard_expand(const char *in, const struct shard *s, const char *what, char *
 					      "got '%s'", what, in);
 			}
 			p++;
-		}
-		if (used + plen + 1 > cap + 32) {
-			char *more = realloc(buf, (cap = 2 * (cap + plen)) + 32);
-			if (!more) {
-				free(buf);
-				return -ENOMEM;
-			}
-			buf = more;
 		}
 		memcpy(buf + used, piece, plen);
 		used += plen;

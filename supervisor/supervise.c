@@ -96,9 +96,10 @@ static void read_tasks(const struct options *opt, struct tasklist *tasks)
 		os_die_err(EXIT_USAGE, ret, "%s: --shard", shown);
 }
 
-static void create_table(const struct run *r, const struct options *opt,
-			 const struct tasklist *tasks, struct os_table *table)
+static void create_table(struct run *r)
 {
+	const struct options *opt = r->opt;
+	const struct tasklist *tasks = r->tasks;
 	struct os_table_spec spec = {
 		.name = opt->name, .slot_count = tasks->count, .cap = opt->jobs,
 		.cmds = (const char *const *)tasks->cmds, .cmd_lens = tasks->lens,
@@ -110,7 +111,7 @@ static void create_table(const struct run *r, const struct options *opt,
 	};
 	struct os_table live;
 	const char *why;
-	int err = os_table_create(&spec, table);
+	int err = os_table_create(&spec, r->table);
 
 	if (err == -EBUSY) {
 		if (os_table_open(geteuid(), opt->name, &live, &why) == 0)
@@ -228,7 +229,7 @@ static void setup(struct run *r, struct tasklist *tasks, int *notify_fd)
 		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
 	if (r->opt->resume)
 		plan_resume(r, tasks);
-	create_table(r, r->opt, r->tasks, r->table);
+	create_table(r);
 	err = open_run_files(r, r->logdir_fd, &what);
 	if (!err) {
 		what = "supervisor memory";
