@@ -47,7 +47,9 @@ for prog in oneshotd-supervise oneshot-ps; do
 	[ -x "$bin" ] || fail "$bin is not executable"
 	got=$("$bin" --version 2>&1)
 	assert_match "^$prog \\(oneshot\\) [0-9]" "$got" "installed $prog --version"
-	assert_eq "$("$ONESHOT_BUILDDIR/supervisor/$prog" --version 2>&1)" "$got" \
+	built=$SUPERVISE
+	[ "$prog" = oneshot-ps ] && built=$PS
+	assert_eq "$("$built" --version 2>&1)" "$got" \
 		"installed $prog --version, compared with the built one"
 done
 

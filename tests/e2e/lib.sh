@@ -38,6 +38,8 @@ fi
 # ONESHOT_SUPERVISE may name a wrapper (CI's valgrind stage) that execs the
 # real binary, keeping its pid.
 SUPERVISE="${ONESHOT_SUPERVISE:-$ONESHOT_BUILDDIR/supervisor/oneshotd-supervise}"
+# the built programs, where make puts them
+PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
 if [ ! -x "$SUPERVISE" ]; then
 	echo "$TEST: $SUPERVISE is not built" >&2
 	exit 99

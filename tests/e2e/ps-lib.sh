@@ -6,7 +6,6 @@
 #   . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 #   . "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
 
-PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
 if [ ! -x "$PS" ]; then
 	echo "$TEST: $PS is not built" >&2
 	exit 99

@@ -20,7 +20,6 @@
 #  - rel_workers SUP_PID: the supervisor's live workers (not the strays it
 #    adopted as subreaper).
 
-PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
 if [ ! -x "$PS" ]; then
 	echo "$TEST: $PS is not built" >&2
 	exit 99

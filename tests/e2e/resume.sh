@@ -46,7 +46,7 @@ assert_eq "1 1 3" "$(json_get "$LOG/summary.json" resumed.skipped_completed) \
 $(json_get "$LOG/summary.json" resumed.skipped_failed) $(json_get "$LOG/summary.json" total)" \
 	"summary: 1 skipped completed, 1 skipped failed, 3 run"
 assert_file "$LOG/5.log" "transcript named by the task number"
-ps_json=$("$ONESHOT_BUILDDIR/supervisor/oneshot-ps" -n "$RUN" --json)
+ps_json=$("$PS" -n "$RUN" --json)
 assert_eq "3 4 5" "$(printf '%s' "$ps_json" | "$PYTHON" -c \
 	'import json,sys; print(" ".join(str(t["id"]) for t in json.load(sys.stdin)["tasks"]))')" \
 	"oneshot-ps shows the resumed tasks under their numbers"

@@ -8,7 +8,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 
-PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
 
 # "SEQ:STATE:ATTEMPT ..." of the job log for task SEQ (all tasks if empty)
 attempts_of() {

@@ -6,7 +6,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 
-PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
 ran="$SANDBOX/ran"
 N=10
 for i in $(seq 1 $N); do

@@ -27,7 +27,6 @@ NTASKS=103
 SHARDS=4
 FAILING="13 42 77"
 EXAMPLE=$ONESHOT_SRCDIR/examples/slurm/oneshot-array.sbatch
-PS=$ONESHOT_BUILDDIR/supervisor/oneshot-ps
 assert_file "$EXAMPLE" "examples/slurm/oneshot-array.sbatch" || fatal "the example is missing"
 
 slurm_require
