@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slot.h"
-#include "state.h"
-#include "table.h"
-#include "util.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/table.h"
+#include "shm/util.h"
 
 int main(int argc, char **argv)
 {

@@ -3,7 +3,7 @@
 # a table of 100,000 tasks, next to `ps -e > /dev/null` on the same machine.
 #
 # Usage: bench/ps-bench.sh [TASKS] [ROUNDS]      (defaults 100000 and 15)
-# From a build directory, or with ONESHOT_BUILDDIR (where supervisor/oneshot-ps
+# From a build directory, or with ONESHOT_BUILDDIR (where ps/oneshot-ps
 # and shm/libshm.a are) and ONESHOT_SRCDIR set.  The table is made by
 # bench/mktable.c, built here against the table library (os_table_create): every task
 # COMPLETED with times, output bytes and a command line, then left DONE; it
@@ -15,7 +15,7 @@ TASKS=${1:-100000}
 ROUNDS=${2:-15}
 SRCDIR=${ONESHOT_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILDDIR=${ONESHOT_BUILDDIR:-$(pwd)}
-PS="$BUILDDIR/supervisor/oneshot-ps"
+PS="$BUILDDIR/ps/oneshot-ps"
 LIBSHM="$BUILDDIR/shm/libshm.a"
 for f in "$PS" "$LIBSHM"; do
 	[ -e "$f" ] || { echo "ps-bench: $f not found (run from a build directory or set ONESHOT_BUILDDIR)" >&2; exit 2; }

@@ -1,5 +1,5 @@
 /*
- * ps_format.c: human units, durations, timestamps, signal names and
+ * fmt.c: human units, durations, timestamps, signal names and
  * terminal-safe text for oneshot-ps.  Pure functions over caller buffers.
  */
 #include <signal.h>
@@ -8,16 +8,16 @@
 #include <time.h>
 #include <wchar.h>
 
-#include "ps_format.h"
+#include "fmt/fmt.h"
 
-size_t ps_fmt_bytes(char *buf, uint64_t bytes)
+size_t fmt_bytes(char *buf, uint64_t bytes)
 {
 	static const char units[] = "KMGTPE";
 	uint64_t unit = 1024, whole, rest;
 	unsigned u = 0;
 
 	if (bytes < 1024)
-		return (size_t)snprintf(buf, PS_FMT_BYTES_MAX, "%u", (unsigned)bytes);
+		return (size_t)snprintf(buf, FMT_BYTES_MAX, "%u", (unsigned)bytes);
 	while (u < 5 && bytes / unit >= 1024) {
 		unit <<= 10;
 		u++;
@@ -33,35 +33,35 @@ size_t ps_fmt_bytes(char *buf, uint64_t bytes)
 			tenths = 0;
 		}
 		if (whole < 10)
-			return (size_t)snprintf(buf, PS_FMT_BYTES_MAX, "%u.%u%c",
+			return (size_t)snprintf(buf, FMT_BYTES_MAX, "%u.%u%c",
 						(unsigned)whole, tenths, units[u]);
 	} else if (rest) {
 		whole++;
 	}
 	if (whole >= 1024 && u < 5) /* 1023.2K rounds up to 1024K: say 1.0M */
-		return (size_t)snprintf(buf, PS_FMT_BYTES_MAX, "1.0%c", units[u + 1]);
-	return (size_t)snprintf(buf, PS_FMT_BYTES_MAX, "%u%c", (unsigned)whole, units[u]);
+		return (size_t)snprintf(buf, FMT_BYTES_MAX, "1.0%c", units[u + 1]);
+	return (size_t)snprintf(buf, FMT_BYTES_MAX, "%u%c", (unsigned)whole, units[u]);
 }
 
-size_t ps_fmt_duration(char *buf, int64_t ns)
+size_t fmt_duration(char *buf, int64_t ns)
 {
 	int64_t s;
 
 	if (ns < 0)
-		return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "-");
+		return (size_t)snprintf(buf, FMT_DURATION_MAX, "-");
 	s = ns / 1000000000;
 	if (s < 10)
-		return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "%d.%ds", (int)s,
+		return (size_t)snprintf(buf, FMT_DURATION_MAX, "%d.%ds", (int)s,
 					(int)(ns / 100000000 % 10));
 	if (s < 60)
-		return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "%ds", (int)s);
+		return (size_t)snprintf(buf, FMT_DURATION_MAX, "%ds", (int)s);
 	if (s < 3600)
-		return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "%dm%02ds", (int)(s / 60),
+		return (size_t)snprintf(buf, FMT_DURATION_MAX, "%dm%02ds", (int)(s / 60),
 					(int)(s % 60));
 	if (s < 86400)
-		return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "%dh%02dm", (int)(s / 3600),
+		return (size_t)snprintf(buf, FMT_DURATION_MAX, "%dh%02dm", (int)(s / 3600),
 					(int)(s / 60 % 60));
-	return (size_t)snprintf(buf, PS_FMT_DURATION_MAX, "%lldd%02dh", (long long)(s / 86400),
+	return (size_t)snprintf(buf, FMT_DURATION_MAX, "%lldd%02dh", (long long)(s / 86400),
 				(int)(s / 3600 % 24));
 }
 
@@ -80,7 +80,7 @@ static size_t put_u64(char *buf, uint64_t v)
 	return n;
 }
 
-size_t ps_fmt_seconds(char *buf, int64_t ns)
+size_t fmt_seconds(char *buf, int64_t ns)
 {
 	int64_t ms = ns > 0 ? ns / 1000000 : 0;
 	size_t n = put_u64(buf, (uint64_t)(ms / 1000));
@@ -113,7 +113,7 @@ static void split_ns(int64_t ns, time_t *secs, int *ms)
 	*ms = (int)(rem / 1000000);
 }
 
-size_t ps_fmt_iso8601(char *buf, int64_t real_ns)
+size_t fmt_iso8601(char *buf, int64_t real_ns)
 {
 	/* Tables hold many stamps of the same day: the calendar date is worked
 	 * out once per day, the time of day by arithmetic (Unix time has no
@@ -161,7 +161,7 @@ size_t ps_fmt_iso8601(char *buf, int64_t real_ns)
 	return (size_t)(p - buf);
 }
 
-size_t ps_fmt_localtime(char *buf, int64_t real_ns)
+size_t fmt_localtime(char *buf, int64_t real_ns)
 {
 	struct tm tm;
 	time_t secs;
@@ -170,12 +170,12 @@ size_t ps_fmt_localtime(char *buf, int64_t real_ns)
 	split_ns(real_ns, &secs, &ms);
 	if (!localtime_r(&secs, &tm))
 		memset(&tm, 0, sizeof(tm));
-	return (size_t)snprintf(buf, PS_FMT_TIME_MAX, "%04d-%02d-%02d %02d:%02d:%02d",
+	return (size_t)snprintf(buf, FMT_TIME_MAX, "%04d-%02d-%02d %02d:%02d:%02d",
 				tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 				tm.tm_min, tm.tm_sec);
 }
 
-const char *ps_signal_name(int sig, char *buf)
+const char *fmt_signal_name(int sig, char *buf)
 {
 	static const char *const names[] = {
 		[SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
@@ -198,14 +198,14 @@ const char *ps_signal_name(int sig, char *buf)
 			return "SIGRTMIN";
 		if (sig == SIGRTMAX)
 			return "SIGRTMAX";
-		snprintf(buf, PS_SIGNAME_MAX, "SIGRTMIN+%d", sig - SIGRTMIN);
+		snprintf(buf, FMT_SIGNAME_MAX, "SIGRTMIN+%d", sig - SIGRTMIN);
 		return buf;
 	}
-	snprintf(buf, PS_SIGNAME_MAX, "SIG%d", sig);
+	snprintf(buf, FMT_SIGNAME_MAX, "SIG%d", sig);
 	return buf;
 }
 
-size_t ps_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
+size_t fmt_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
 	unsigned char c = s[0];
 	uint32_t v, min;
@@ -250,14 +250,14 @@ static int layout_control(uint32_t cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f;
 }
 
-size_t ps_fmt_terminal_text(char *dst, const char *src, size_t len, size_t max_cols, int utf8)
+size_t fmt_terminal_text(char *dst, const char *src, size_t len, size_t max_cols, int utf8)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t i = 0, o = 0, cols = 0;
 
 	while (i < len) {
 		uint32_t cp = s[i];
-		size_t n = utf8 ? ps_utf8_next(s + i, len - i, &cp) : 1;
+		size_t n = utf8 ? fmt_utf8_next(s + i, len - i, &cp) : 1;
 		int safe = n > 0 && cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) &&
 			   (utf8 || cp < 0x80) && !layout_control(cp);
 		int w = 1;

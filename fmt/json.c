@@ -1,12 +1,12 @@
 /*
- * ps_json.c: JSON escaping and value writers for oneshot-ps.  Speed matters
+ * json.c: JSON escaping and value writers.  Speed matters
  * (100,000 tasks in well under a second), so strings go out in runs of
  * bytes that need no escaping, and integers are formatted by hand.
  */
 #include <string.h>
 
-#include "ps_format.h"
-#include "ps_json.h"
+#include "fmt/fmt.h"
+#include "fmt/json.h"
 
 /* Escape of byte C when it is ASCII and needs one, else NULL. */
 static const char *ascii_escape(unsigned char c, char tmp[8])
@@ -62,7 +62,7 @@ static void escape_walk(const char *src, size_t len, emit_fn *emit, void *ctx)
 		} else {
 			uint32_t cp;
 
-			n = ps_utf8_next(s + i, len - i, &cp);
+			n = fmt_utf8_next(s + i, len - i, &cp);
 			if (n == 0) {
 				esc = "\\ufffd";
 				n = 1;
@@ -92,7 +92,7 @@ static void emit_buf(void *ctx, const char *p, size_t n)
 	*dst += n;
 }
 
-size_t ps_json_escape(char *dst, const char *src, size_t len)
+size_t fmt_json_escape(char *dst, const char *src, size_t len)
 {
 	char *p = dst;
 
@@ -106,22 +106,22 @@ static void emit_file(void *ctx, const char *p, size_t n)
 	fwrite_unlocked(p, 1, n, ctx);
 }
 
-void ps_json_string(FILE *f, const char *src, size_t len)
+void fmt_json_string(FILE *f, const char *src, size_t len)
 {
 	putc_unlocked('"', f);
 	escape_walk(src, len, emit_file, f);
 	putc_unlocked('"', f);
 }
 
-void ps_json_cstr(FILE *f, const char *s)
+void fmt_json_cstr(FILE *f, const char *s)
 {
 	if (s)
-		ps_json_string(f, s, strlen(s));
+		fmt_json_string(f, s, strlen(s));
 	else
 		fputs_unlocked("null", f);
 }
 
-void ps_json_u64(FILE *f, uint64_t v)
+void fmt_json_u64(FILE *f, uint64_t v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 
@@ -132,17 +132,17 @@ void ps_json_u64(FILE *f, uint64_t v)
 	fwrite_unlocked(p, 1, (size_t)(buf + sizeof(buf) - p), f);
 }
 
-void ps_json_i64(FILE *f, int64_t v)
+void fmt_json_i64(FILE *f, int64_t v)
 {
 	if (v < 0) {
 		putc_unlocked('-', f);
-		ps_json_u64(f, (uint64_t)0 - (uint64_t)v);
+		fmt_json_u64(f, (uint64_t)0 - (uint64_t)v);
 	} else {
-		ps_json_u64(f, (uint64_t)v);
+		fmt_json_u64(f, (uint64_t)v);
 	}
 }
 
-void ps_json_key(FILE *f, const char *key, int first)
+void fmt_json_key(FILE *f, const char *key, int first)
 {
 	if (!first)
 		putc_unlocked(',', f);

@@ -1,5 +1,5 @@
 /*
- * ps_event.c: a small reader for the event log's flat JSON objects.  It
+ * events.c: a small reader for the event log's flat JSON objects.  It
  * accepts any valid JSON object whose members are strings, numbers, true,
  * false or null, and refuses anything else, so a torn or foreign line is
  * skipped, never half-used.
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ps_event.h"
+#include "logdir/events.h"
 
 struct cursor {
 	const char *p, *end;
@@ -135,19 +135,19 @@ static int parse_word(struct cursor *c, const char *w)
 enum { HAVE_TIME = 1, HAVE_RUN = 2, HAVE_TASK = 4, HAVE_EVENT = 8, HAVE_FROM = 16, HAVE_TO = 32 };
 
 /* One member's value, stored when KEY is one of ours. */
-static int parse_member(struct cursor *c, const char *key, struct ps_event *ev, unsigned *have)
+static int parse_member(struct cursor *c, const char *key, struct events_line *ev, unsigned *have)
 {
 	static const struct {
 		const char *key;
 		size_t off, len;
 		unsigned bit;
 	} strs[] = {
-		{ "time", offsetof(struct ps_event, time), sizeof(ev->time), HAVE_TIME },
-		{ "run", offsetof(struct ps_event, run), sizeof(ev->run), HAVE_RUN },
-		{ "event", offsetof(struct ps_event, event), sizeof(ev->event), HAVE_EVENT },
-		{ "from", offsetof(struct ps_event, from), sizeof(ev->from), HAVE_FROM },
-		{ "to", offsetof(struct ps_event, to), sizeof(ev->to), HAVE_TO },
-		{ "reason", offsetof(struct ps_event, reason), sizeof(ev->reason), 0 },
+		{ "time", offsetof(struct events_line, time), sizeof(ev->time), HAVE_TIME },
+		{ "run", offsetof(struct events_line, run), sizeof(ev->run), HAVE_RUN },
+		{ "event", offsetof(struct events_line, event), sizeof(ev->event), HAVE_EVENT },
+		{ "from", offsetof(struct events_line, from), sizeof(ev->from), HAVE_FROM },
+		{ "to", offsetof(struct events_line, to), sizeof(ev->to), HAVE_TO },
+		{ "reason", offsetof(struct events_line, reason), sizeof(ev->reason), 0 },
 	};
 	uint64_t v;
 	int whole;
@@ -179,7 +179,7 @@ static int parse_member(struct cursor *c, const char *key, struct ps_event *ev, 
 	return -EINVAL;
 }
 
-int ps_event_parse(const char *line, size_t len, struct ps_event *ev)
+int events_parse_line(const char *line, size_t len, struct events_line *ev)
 {
 	struct cursor c = { line, line + len };
 	unsigned have = 0;
@@ -220,7 +220,7 @@ int ps_event_parse(const char *line, size_t len, struct ps_event *ev)
 		return -EINVAL;
 	if (have != (HAVE_TIME | HAVE_RUN | HAVE_TASK | HAVE_EVENT | HAVE_FROM | HAVE_TO))
 		return -EINVAL;
-	return ps_iso8601_parse(ev->time, &ev->time_ns);
+	return fmt_iso8601_parse(ev->time, &ev->time_ns);
 }
 
 /* N digits at *P as a number; advances *P. */
@@ -236,7 +236,7 @@ static int take(const char **p, int n, int *v)
 	return 0;
 }
 
-int ps_iso8601_parse(const char *text, int64_t *ns)
+int fmt_iso8601_parse(const char *text, int64_t *ns)
 {
 	const char *p = text;
 	int y, mo, d, h, mi, s;

@@ -1,5 +1,5 @@
 /*
- * ps_event.h: reading the lines of LOGDIR/events.jsonl back, for --follow.
+ * events_line.h: reading the lines of LOGDIR/events.jsonl back, for --follow.
  * Pure parsing, unit-tested in tests/check_ps.c.
  */
 #ifndef ONESHOT_PS_EVENT_H
@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "table.h"
+#include "shm/table.h"
 
 /* One transition, as written by os_event_format. */
-struct ps_event {
+struct events_line {
 	int64_t time_ns;             /* "time" as CLOCK_REALTIME nanoseconds */
 	char time[40];
 	char run[OS_NAME_MAX + 1];
@@ -26,12 +26,12 @@ struct ps_event {
  * "time", "run", "task", "event", "from" and "to" ("reason" a string or
  * null; other members are ignored).  Returns 0 or -EINVAL.
  */
-int ps_event_parse(const char *line, size_t len, struct ps_event *ev);
+int events_parse_line(const char *line, size_t len, struct events_line *ev);
 
 /*
  * Parse an ISO 8601 UTC stamp "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into
  * nanoseconds since the epoch.  Returns 0 or -EINVAL.
  */
-int ps_iso8601_parse(const char *text, int64_t *ns);
+int fmt_iso8601_parse(const char *text, int64_t *ns);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * merge_file.c: reading a file of a log directory that may not be ours: no
+ * file.c: reading a file of a log directory that may not be ours: no
  * symlink is followed and nothing but a regular file is read, so a FIFO
  * named joblog cannot hang oneshot-ps --merge.
  */
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "merge.h"
+#include "logdir/logdir.h"
 
 /* Read FD to its end into *BUF, growing it; at most MAX bytes (0: any). */
 static int read_all(int fd, size_t max, char **buf, size_t *len)
@@ -56,7 +56,7 @@ static int read_all(int fd, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
-int merge_file_read(int dirfd, const char *name, size_t max, char **buf, size_t *len)
+int logdir_file_read(int dirfd, const char *name, size_t max, char **buf, size_t *len)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -68,18 +68,18 @@ int merge_file_read(int dirfd, const char *name, size_t max, char **buf, size_t 
 	if (fstat(fd, &st) < 0)
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
-		err = MERGE_NOT_REGULAR;
+		err = LOGDIR_NOT_REGULAR;
 	else
 		err = read_all(fd, max, buf, len);
 	close(fd);
 	return err;
 }
 
-const char *merge_file_error(int err)
+const char *logdir_file_error(int err)
 {
 	if (err == -ELOOP)
 		return "a symbolic link (not followed)";
-	if (err == MERGE_NOT_REGULAR)
+	if (err == LOGDIR_NOT_REGULAR)
 		return "not a regular file";
 	if (err == -EFBIG)
 		return "too big";

@@ -9,11 +9,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "logdir.h"
-#include "state.h"
+#include "logdir/joblog.h"
+#include "shm/state.h"
 
-static const char header[] =
-	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand\n";
+static const char header[] = JOBLOG_HEADER "\n";
 
 int joblog_start(int fd)
 {

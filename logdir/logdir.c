@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logdir.h"
+#include "logdir/logdir.h"
 
 /* mkdir -p with mode 0700 for every directory it creates. */
 static int make_path(const char *path)

@@ -1,13 +1,15 @@
 /*
- * logdir.h: the run's log directory and the files the supervisor writes in
- * it (the worker writes the transcripts).
+ * logdir.h: the run's log directory: opening it and the files in it, for
+ * writing (the supervisor) and for reading back (every reader of a run).
+ * Each file format has its own header beside this one: joblog.h,
+ * summary.h, events.h.
  */
 #ifndef ONESHOT_LOGDIR_H
 #define ONESHOT_LOGDIR_H
 
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
-
-#include "slot.h"
 
 /*
  * Create PATH and missing parents with mode 0700, then open it.  It must be
@@ -27,28 +29,18 @@ int logdir_create(int dirfd, const char *name);
  * never through a symlink).  Returns the fd or -errno. */
 int logdir_append(int dirfd, const char *name);
 
-/* joblog.c: write the header line of a new job log. */
-int joblog_start(int fd);
+/*
+ * file.c: read the whole regular file NAME of DIRFD (never through a
+ * symlink, never a FIFO or device) into a malloc'd NUL-terminated *BUF of
+ * *LEN bytes, at most MAX (0: no limit).  Returns 0 or -errno; -ELOOP for a
+ * symlink, LOGDIR_NOT_REGULAR for anything else that is not a regular file.
+ * Every reader of a run's files reads through it: they may come from
+ * another machine or another user.
+ */
+#define LOGDIR_NOT_REGULAR (-EMEDIUMTYPE)
+int logdir_file_read(int dirfd, const char *name, size_t max, char **buf, size_t *len);
 
-/* joblog.c: append the line of one finished task (one write). */
-int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_t cmd_len);
-
-/* What summary.json says. */
-struct summary {
-	const char *name;
-	int supervisor_pid;
-	int64_t start_real_ns, end_real_ns;
-	int exit_status;
-	int stop_signal;        /* 0 unless stopped by a signal */
-	uint32_t total;
-	uint32_t completed, failed, interrupted, not_started;
-	uint32_t skipped_completed, skipped_failed; /* --resume: not run again */
-	uint32_t listed;        /* tasks in the task file, all shards */
-	uint32_t retried;       /* attempts started by --retries */
-	uint32_t shard_index, shard_count; /* --shard K/N; count 0: not sharded */
-};
-
-/* summary.c: write DIRFD/summary.json atomically (temp file, fsync, rename). */
-int summary_write(int dirfd, const struct summary *s);
+/* What ERR of logdir_file_read means, for a message. */
+const char *logdir_file_error(int err);
 
 #endif

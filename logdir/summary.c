@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logdir.h"
-#include "util.h"
+#include "logdir/summary.h"
+#include "shm/util.h"
 
 static int format_summary(char *buf, size_t len, const struct summary *s)
 {

@@ -1,5 +1,5 @@
 /*
- * merge_summary.c: a small reader of the summary.json that summary.c
+ * summary_read.c: a small reader of the summary.json that summary.c
  * writes.  It is a JSON reader in the large (members in any order, any
  * whitespace, members it does not know skipped) and strict in the small:
  * the members the merge needs must be there with the types summary.c
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merge.h"
-#include "shard.h"
-#include "table.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+#include "shm/table.h"
 
 #define DEPTH_MAX 16 /* nesting of skipped values */
 
@@ -156,7 +156,7 @@ static int skip_value(struct cursor *c, int depth)
 }
 
 /* "shard": null (an unsharded run: shard 0 of 1) or {"index": K, "count": N}. */
-static int shard(struct cursor *c, struct merge_summary *out)
+static int shard(struct cursor *c, struct summary_info *out)
 {
 	long long index = -1, count = -1;
 	const char *key;
@@ -172,10 +172,10 @@ static int shard(struct cursor *c, struct merge_summary *out)
 		if (string(c, &key, &n) || expect(c, ':'))
 			return -1;
 		if (n == 5 && memcmp(key, "index", 5) == 0) {
-			if (integer(c, 0, SHARD_COUNT_MAX - 1, &index))
+			if (integer(c, 0, SUMMARY_SHARD_COUNT_MAX - 1, &index))
 				return -1;
 		} else if (n == 5 && memcmp(key, "count", 5) == 0) {
-			if (integer(c, 1, SHARD_COUNT_MAX, &count))
+			if (integer(c, 1, SUMMARY_SHARD_COUNT_MAX, &count))
 				return -1;
 		} else if (skip_value(c, 1)) {
 			return -1;
@@ -192,7 +192,7 @@ static int shard(struct cursor *c, struct merge_summary *out)
 
 /* "host": written only as [A-Za-z0-9._-] (summary.c), so it goes into the
  * tab-separated merged log as is; anything else is refused. */
-static int host(struct cursor *c, struct merge_summary *out)
+static int host(struct cursor *c, struct summary_info *out)
 {
 	static const char ok[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
@@ -213,7 +213,7 @@ static int host(struct cursor *c, struct merge_summary *out)
 enum { HAVE_HOST = 1, HAVE_EXIT = 2, HAVE_SHARD = 4, HAVE_LISTED = 8 };
 
 /* One member of the top object; sets a HAVE_ bit in *HAVE. */
-static int member(struct cursor *c, struct merge_summary *out, unsigned *have)
+static int member(struct cursor *c, struct summary_info *out, unsigned *have)
 {
 	const char *key;
 	size_t n;
@@ -270,8 +270,8 @@ static unsigned line_of(const struct cursor *c)
 	return line;
 }
 
-int merge_summary_parse(const char *text, size_t len, const char *file,
-			struct merge_summary *out, char *err, size_t errlen)
+int summary_parse(const char *text, size_t len, const char *file,
+			struct summary_info *out, char *err, size_t errlen)
 {
 	struct cursor c = { text, text, text + len, NULL };
 	unsigned have = 0;
@@ -305,21 +305,21 @@ int merge_summary_parse(const char *text, size_t len, const char *file,
 	return 0;
 }
 
-int merge_summary_read(int dirfd, const char *dir, struct merge_summary *out,
+int summary_read(int dirfd, const char *dir, struct summary_info *out,
 		       char *err, size_t errlen)
 {
 	char file[4096], *text = NULL;
 	size_t len;
-	int ret = merge_file_read(dirfd, "summary.json", MERGE_SUMMARY_MAX, &text, &len);
+	int ret = logdir_file_read(dirfd, "summary.json", SUMMARY_FILE_MAX, &text, &len);
 
 	snprintf(file, sizeof(file), "%s/summary.json", dir);
 	if (ret == -ENOENT)
 		return ret;
 	if (ret) {
-		snprintf(err, errlen, "%s: %s", file, merge_file_error(ret));
+		snprintf(err, errlen, "%s: %s", file, logdir_file_error(ret));
 		return ret;
 	}
-	ret = merge_summary_parse(text, len, file, out, err, errlen);
+	ret = summary_parse(text, len, file, out, err, errlen);
 	free(text);
 	return ret;
 }

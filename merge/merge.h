@@ -15,12 +15,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "logdir/joblog.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+
 /* Room for one reason in ERR. */
 #define MERGE_ERR_MAX 1024
 /* FAILED and INTERRUPTED task numbers listed in the merged summary.json. */
 #define MERGE_LIST_MAX 100
-/* A summary.json is a few hundred bytes; anything much bigger is not ours. */
-#define MERGE_SUMMARY_MAX 65536
 
 /* One job-log line.  The pointers point into the shard's buffer. */
 struct merge_line {
@@ -34,20 +36,11 @@ struct merge_line {
 	uint32_t order;       /* line number in its job log: attempts keep order */
 };
 
-/* What a summary.json says that the merge needs. */
-struct merge_summary {
-	char host[256];
-	int exit_status;
-	int stop_signal;      /* 0 for null */
-	uint32_t shard_index, shard_count; /* 0/1 for an unsharded run */
-	uint32_t listed;
-};
-
 struct merge_shard {
 	const char *dir;
 	uint64_t dev, ino;    /* of DIR: -o must not name one of them */
 	int finished;         /* summary.json was there; else not merged */
-	struct merge_summary sum;
+	struct summary_info sum;
 	char *buf;            /* the job log's bytes, lines cut in place */
 };
 
@@ -67,13 +60,6 @@ struct merge {
 /* merge_joblog.c */
 
 /*
- * Parse one job-log LINE (no newline, NUL-terminated, LEN bytes) into OUT
- * (seq, state, attempt, exit code, signal, rest, cmd).  Returns 0, or
- * -EINVAL with *WHY saying what is wrong.
- */
-int merge_line_parse(const char *line, size_t len, struct merge_line *out, const char **why);
-
-/*
  * Read DIRFD/joblog of shard SHARD of M (its summary already read) and
  * append its lines to M->lines, checking that each task number is within
  * 1..listed and is the shard's.  ERR names DIR/joblog:LINE.
@@ -87,34 +73,6 @@ int merge_joblog_read(struct merge *m, uint32_t shard, int dirfd, char *err, siz
  * calls this; the fuzz target (tests/fuzz/fuzz_merge.c) calls it directly.
  */
 int merge_joblog_parse(struct merge *m, uint32_t shard, size_t size, char *err, size_t len);
-
-/* merge_summary.c */
-
-/*
- * Parse the summary.json TEXT (LEN bytes) of FILE into OUT: a small reader
- * of our own format that takes the members in any order and skips the ones
- * it does not need.  Returns 0 or -EINVAL (ERR: "FILE:LINE: ...").
- */
-int merge_summary_parse(const char *text, size_t len, const char *file,
-			struct merge_summary *out, char *err, size_t errlen);
-
-/* Read and parse DIRFD/summary.json; -ENOENT (ERR unset) when missing. */
-int merge_summary_read(int dirfd, const char *dir, struct merge_summary *out,
-		       char *err, size_t errlen);
-
-/* merge_file.c */
-
-/*
- * Read the whole regular file NAME of DIRFD (never through a symlink, never
- * a FIFO or device) into a malloc'd NUL-terminated *BUF of *LEN bytes, at
- * most MAX (0: no limit).  Returns 0 or -errno; -ELOOP for a symlink,
- * MERGE_NOT_REGULAR for anything else that is not a regular file.
- */
-#define MERGE_NOT_REGULAR (-EMEDIUMTYPE)
-int merge_file_read(int dirfd, const char *name, size_t max, char **buf, size_t *len);
-
-/* What ERR of merge_file_read means, for a message. */
-const char *merge_file_error(int err);
 
 /* merge_plan.c */
 

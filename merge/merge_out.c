@@ -5,9 +5,9 @@
  */
 #include <stdio.h>
 
-#include "merge.h"
-#include "ps_json.h"
-#include "state.h"
+#include "merge/merge.h"
+#include "fmt/json.h"
+#include "shm/state.h"
 
 static const char header[] = "Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\t"
 			     "Exitval\tSignal\tState\tAttempt\tCommand\n";
@@ -38,7 +38,7 @@ static void write_shards(FILE *f, const struct merge *m)
 			continue;
 		s = &m->shards[m->owner[k] - 1];
 		fprintf(f, "%s\n    {\"dir\": ", first ? "" : ",");
-		ps_json_cstr(f, s->dir);
+		fmt_json_cstr(f, s->dir);
 		fprintf(f, ", \"index\": %u, \"host\": \"%s\", \"exit_status\": %d, "
 			"\"stopped_by_signal\": ", k, s->sum.host, s->sum.exit_status);
 		if (s->sum.stop_signal)
@@ -65,7 +65,7 @@ static void write_gaps(FILE *f, const struct merge *m)
 		if (m->shards[i].finished)
 			continue;
 		fputs(n++ ? ", " : "", f);
-		ps_json_cstr(f, m->shards[i].dir);
+		fmt_json_cstr(f, m->shards[i].dir);
 	}
 	fputs("],\n", f);
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "merge.h"
+#include "merge/merge.h"
 
 typedef void writer_fn(FILE *f, const struct merge *m);
 

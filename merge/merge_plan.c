@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merge.h"
-#include "state.h"
+#include "merge/merge.h"
+#include "shm/state.h"
 
 /* The first finished shard sets N and listed; every other must agree. */
 static int check_split(struct merge *m, char *err, size_t len)

@@ -4,8 +4,8 @@
  */
 #include <stdio.h>
 
-#include "ps.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/util.h"
 
 int main(int argc, char **argv)
 {
@@ -13,7 +13,7 @@ int main(int argc, char **argv)
 	int err;
 
 	os_msg_init("oneshot-ps");
-	err = ps_guard_install();
+	err = os_guard_install();
 	if (err)
 		os_die_err(PS_EXIT_NO_RUN, err, "installing the SIGBUS handler");
 	ps_opts_parse(argc, argv, &o);

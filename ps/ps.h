@@ -11,7 +11,7 @@
 #include <stdnoreturn.h>
 #include <sys/types.h>
 
-#include "ps_run.h"
+#include "shm/reader.h"
 
 /* Exit statuses; see EXIT STATUS in oneshot-ps(1). */
 enum {
@@ -64,17 +64,17 @@ uid_t ps_target_owner(const struct ps_opts *o, const char *name);
 /* Exit with the status and one-line message for ERR about run NAME of UID. */
 noreturn void ps_target_die(int err, const char *name, uid_t uid, const char *why);
 /* Snapshot of run NAME of UID, or exit 1 or 3 with a one-line reason. */
-void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct ps_run *r);
+void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct os_run *r);
 /* Open run NAME of UID for polling, or exit 1 or 3. */
-void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *gen);
+void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen);
 /* Flush standard output; exit 1 if anything failed to be written. */
 void ps_target_flush(void);
 
 /* ps_show.c / ps_show_json.c: one run. */
-void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v);
-void ps_show_json(FILE *f, const struct ps_run *r, const struct ps_view *v);
+void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v);
+void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v);
 /* The "run" object of the JSON output (also one element of a listing). */
-void ps_json_run_object(FILE *f, const struct ps_run *r);
+void fmt_json_run_object(FILE *f, const struct os_run *r);
 int ps_cmd_show(const struct ps_opts *o);
 
 /* ps_list.c: every run the caller may see; returns 0 or an exit status
@@ -94,7 +94,7 @@ enum ps_wait_state {
 	PS_WAIT_LOST,      /* dead without finishing: supervisor killed */
 	PS_WAIT_REPLACED,  /* the table now holds another run */
 };
-enum ps_wait_state ps_wait_check(const struct os_table *t, const struct ps_gen *gen,
+enum ps_wait_state ps_wait_check(const struct os_table *t, const struct os_gen *gen,
 				 int *exit_status);
 /* Exit status for state S of run NAME, with a one-line message when lost. */
 int ps_wait_exit(enum ps_wait_state s, int exit_status, const char *name);

@@ -24,12 +24,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ps.h"
-#include "ps_event.h"
-#include "ps_format.h"
-#include "ps_json.h"
-#include "state.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "logdir/events.h"
+#include "fmt/fmt.h"
+#include "fmt/json.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 #define TICK_MS 200
 #define LINE_MAX_BYTES 4096
@@ -58,39 +58,39 @@ static const char *to_color(const char *state)
 	}
 }
 
-static void print_json(const struct ps_event *ev)
+static void print_json(const struct events_line *ev)
 {
 	FILE *f = stdout;
 
 	putc_unlocked('{', f);
-	ps_json_key(f, "time", 1);
-	ps_json_cstr(f, ev->time);
-	ps_json_key(f, "run", 0);
-	ps_json_cstr(f, ev->run);
-	ps_json_key(f, "task", 0);
-	ps_json_u64(f, ev->task);
-	ps_json_key(f, "event", 0);
-	ps_json_cstr(f, ev->event);
-	ps_json_key(f, "from", 0);
-	ps_json_cstr(f, ev->from);
-	ps_json_key(f, "to", 0);
-	ps_json_cstr(f, ev->to);
-	ps_json_key(f, "reason", 0);
-	ps_json_cstr(f, ev->reason[0] ? ev->reason : NULL);
+	fmt_json_key(f, "time", 1);
+	fmt_json_cstr(f, ev->time);
+	fmt_json_key(f, "run", 0);
+	fmt_json_cstr(f, ev->run);
+	fmt_json_key(f, "task", 0);
+	fmt_json_u64(f, ev->task);
+	fmt_json_key(f, "event", 0);
+	fmt_json_cstr(f, ev->event);
+	fmt_json_key(f, "from", 0);
+	fmt_json_cstr(f, ev->from);
+	fmt_json_key(f, "to", 0);
+	fmt_json_cstr(f, ev->to);
+	fmt_json_key(f, "reason", 0);
+	fmt_json_cstr(f, ev->reason[0] ? ev->reason : NULL);
 	fputs_unlocked("}\n", f);
 }
 
 /* "2024-05-01T12:00:00.123456Z task 3: RUNNING -> IDLE (detect_silence)" */
-static void print_human(const struct ps_event *ev, const struct ps_view *v)
+static void print_human(const struct events_line *ev, const struct ps_view *v)
 {
 	char time[sizeof(ev->time)], event[sizeof(ev->event)], from[sizeof(ev->from)];
 	char to[sizeof(ev->to)], reason[sizeof(ev->reason)];
 
-	ps_fmt_terminal_text(time, ev->time, strlen(ev->time), 0, 0);
-	ps_fmt_terminal_text(event, ev->event, strlen(ev->event), 0, 0);
-	ps_fmt_terminal_text(from, ev->from, strlen(ev->from), 0, 0);
-	ps_fmt_terminal_text(to, ev->to, strlen(ev->to), 0, 0);
-	ps_fmt_terminal_text(reason, ev->reason, strlen(ev->reason), 0, 0);
+	fmt_terminal_text(time, ev->time, strlen(ev->time), 0, 0);
+	fmt_terminal_text(event, ev->event, strlen(ev->event), 0, 0);
+	fmt_terminal_text(from, ev->from, strlen(ev->from), 0, 0);
+	fmt_terminal_text(to, ev->to, strlen(ev->to), 0, 0);
+	fmt_terminal_text(reason, ev->reason, strlen(ev->reason), 0, 0);
 	printf("%s task %u: %s -> %s%s%s (%s%s%s)\n", time, ev->task, from,
 	       v->color ? to_color(to) : "", to, v->color ? "\033[0m" : "", event,
 	       reason[0] ? ": " : "", reason);
@@ -98,9 +98,9 @@ static void print_human(const struct ps_event *ev, const struct ps_view *v)
 
 static void take_line(struct follower *fw, const char *p, size_t n)
 {
-	struct ps_event ev;
+	struct events_line ev;
 
-	if (ps_event_parse(p, n, &ev) < 0) {
+	if (events_parse_line(p, n, &ev) < 0) {
 		fw->bad++;
 		return;
 	}
@@ -182,9 +182,9 @@ static void tick(int ifd)
 }
 
 static void follower_init(struct follower *fw, const struct ps_opts *o, uid_t uid,
-			  const struct os_table *t, const struct ps_gen *gen)
+			  const struct os_table *t, const struct os_gen *gen)
 {
-	struct ps_run r;
+	struct os_run r;
 	const char *why = NULL;
 	int err;
 
@@ -192,7 +192,7 @@ static void follower_init(struct follower *fw, const struct ps_opts *o, uid_t ui
 	fw->o = o;
 	fw->uid = uid;
 	fw->fd = -1;
-	err = ps_run_load(t, uid, o->name, gen, 0, &r, &why);
+	err = os_run_load(t, uid, o->name, gen, 0, &r, &why);
 	if (err)
 		os_die(PS_EXIT_INVALID, "run %s: invalid table: %s", o->name,
 		       why ? why : strerror(-err));
@@ -203,7 +203,7 @@ static void follower_init(struct follower *fw, const struct ps_opts *o, uid_t ui
 		os_die(PS_EXIT_INVALID, "run %s: log directory path too long", o->name);
 	/* Lines carry microseconds: compare at that precision. */
 	fw->since_ns = r.start_real_ns / 1000 * 1000;
-	ps_run_free(&r);
+	os_run_free(&r);
 }
 
 int ps_cmd_follow(const struct ps_opts *o)
@@ -213,7 +213,7 @@ int ps_cmd_follow(const struct ps_opts *o)
 	enum ps_wait_state s;
 	struct follower fw;
 	struct os_table t;
-	struct ps_gen gen;
+	struct os_gen gen;
 	int status = -1, ifd, wd = -1, err;
 
 	ps_target_open(uid, o->name, &t, &gen);

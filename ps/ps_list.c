@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ps.h"
-#include "ps_format.h"
-#include "state.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "fmt/fmt.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 #define OWNER_MAX 32
 
@@ -49,13 +49,13 @@ static void print_heading(FILE *f, const struct ps_view *v)
 	put_line(f, v, line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1);
 }
 
-static void print_line(FILE *f, const struct ps_view *v, const struct ps_run *r)
+static void print_line(FILE *f, const struct ps_view *v, const struct os_run *r)
 {
-	char owner[OWNER_MAX], started[PS_FMT_TIME_MAX], line[256];
+	char owner[OWNER_MAX], started[FMT_TIME_MAX], line[256];
 	int n;
 
 	owner_text(r->uid, owner);
-	ps_fmt_localtime(started, r->start_real_ns);
+	fmt_localtime(started, r->start_real_ns);
 	n = snprintf(line, sizeof(line),
 		     "%-16s %-10s %7d %-5s %4u %6u %7u %7u %6u %11u %9u %6u %s", r->name, owner,
 		     (int)r->supervisor_pid, r->alive ? "yes" : "no", r->cap, r->total,
@@ -67,47 +67,47 @@ static void print_line(FILE *f, const struct ps_view *v, const struct ps_run *r)
 
 int ps_list_print(FILE *f, const struct ps_opts *o, const struct ps_view *v)
 {
-	struct ps_obj *objs;
+	struct os_run_obj *objs;
 	size_t n, shown = 0;
 	int status = PS_EXIT_OK, err;
 
-	err = ps_find_runs(PS_SHM_DIR, o->uid, geteuid() == 0 && !o->uid_given, &objs, &n);
+	err = os_find_runs(OS_SHM_DIR, o->uid, geteuid() == 0 && !o->uid_given, &objs, &n);
 	if (err)
-		os_die_err(PS_EXIT_NO_RUN, err, "reading %s", PS_SHM_DIR);
+		os_die_err(PS_EXIT_NO_RUN, err, "reading %s", OS_SHM_DIR);
 	if (o->json)
 		fputs("{\"runs\":[", f);
 	for (size_t i = 0; i < n; i++) {
-		struct ps_run r;
+		struct os_run r;
 		const char *why = NULL;
 
-		err = ps_run_snapshot(objs[i].uid, objs[i].name, PS_LOAD_COUNTS, &r, &why);
+		err = os_run_snapshot(objs[i].uid, objs[i].name, OS_LOAD_COUNTS, &r, &why);
 		if (err == -ENOENT || err == -EACCES) {
-			ps_run_free(&r);
+			os_run_free(&r);
 			continue; /* removed meanwhile, or not ours to read */
 		}
 		if (err == -EPROTO || err == -EPERM) {
 			os_warn("run %s (uid %u): invalid table: %s", objs[i].name,
 				(unsigned)objs[i].uid, why ? why : "wrong owner, mode or file type");
 			status = PS_EXIT_INVALID;
-			ps_run_free(&r);
+			os_run_free(&r);
 			continue;
 		}
 		if (err) {
 			os_warn_err(err, "run %s (uid %u)", objs[i].name, (unsigned)objs[i].uid);
 			status = PS_EXIT_NO_RUN;
-			ps_run_free(&r);
+			os_run_free(&r);
 			continue;
 		}
 		if (o->json) {
 			fputs(shown ? ",\n" : "\n", f);
-			ps_json_run_object(f, &r);
+			fmt_json_run_object(f, &r);
 		} else {
 			if (shown == 0)
 				print_heading(f, v);
 			print_line(f, v, &r);
 		}
 		shown++;
-		ps_run_free(&r);
+		os_run_free(&r);
 	}
 	free(objs);
 	if (o->json)

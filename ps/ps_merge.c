@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "merge.h"
-#include "ps.h"
-#include "report.h"
-#include "state.h"
-#include "util.h"
+#include "merge/merge.h"
+#include "ps/ps.h"
+#include "fmt/cause.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 /* Exit statuses of --merge: those of a single run, and 2 for bad input. */
 enum { MERGE_EXIT_OK = 0, MERGE_EXIT_INCOMPLETE = 1, MERGE_EXIT_BAD = PS_EXIT_USAGE };
@@ -52,7 +52,7 @@ static void read_summary(struct merge *m, uint32_t i, int *fd)
 		os_die_err(MERGE_EXIT_BAD, -errno, "%s", s->dir);
 	s->dev = (uint64_t)st.st_dev;
 	s->ino = (uint64_t)st.st_ino;
-	ret = merge_summary_read(*fd, s->dir, &s->sum, err, sizeof(err));
+	ret = summary_read(*fd, s->dir, &s->sum, err, sizeof(err));
 	if (ret == -ENOENT) {
 		os_warn("%s: no summary.json: that run has not finished (or is still running); "
 			"its tasks count as not run", s->dir);
@@ -127,7 +127,7 @@ static void cause(char *buf, size_t len, const struct merge_line *l)
 	v.exit_code = l->exit_code;
 	v.term_signal = l->term_signal;
 	v.attempt = l->attempt;
-	report_cause(buf, len, &v, 0);
+	fmt_cause(buf, len, &v, 0);
 }
 
 /* The first task whose final state is STATE, or NULL. */
@@ -154,14 +154,14 @@ static void first_part(char *buf, size_t len, const struct merge_line *l)
 	snprintf(buf, len, " (task %u: %s)", l->seq, why);
 }
 
-/* The first REPORT_LIST_MAX FAILED or INTERRUPTED tasks, as report.c lists
+/* The first FMT_REPORT_LIST_MAX FAILED or INTERRUPTED tasks, as report.c lists
  * a run's, with the shard and host each ran on. */
 static void list_tasks(const struct merge *m, const char *out_dir)
 {
-	char why[48], cmd[REPORT_CMD_MAX * 4 + 8];
+	char why[48], cmd[FMT_REPORT_CMD_MAX * 4 + 8];
 	uint32_t shown = 0, bad = m->failed + m->interrupted;
 
-	for (uint32_t seq = 1; seq <= m->listed && shown < REPORT_LIST_MAX; seq++) {
+	for (uint32_t seq = 1; seq <= m->listed && shown < FMT_REPORT_LIST_MAX; seq++) {
 		const struct merge_line *l = merge_final(m, seq);
 		const struct merge_shard *s;
 
@@ -169,7 +169,7 @@ static void list_tasks(const struct merge *m, const char *out_dir)
 			continue;
 		s = &m->shards[l->shard];
 		cause(why, sizeof(why), l);
-		report_shown_text(cmd, sizeof(cmd), l->cmd, REPORT_CMD_MAX);
+		fmt_shown_text(cmd, sizeof(cmd), l->cmd, FMT_REPORT_CMD_MAX);
 		fprintf(stderr, "  task %u %s (%s) on %s, shard %u/%u: %s\n", seq,
 			os_state_name(l->state), why, s->sum.host, s->sum.shard_index, m->count, cmd);
 		shown++;

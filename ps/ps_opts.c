@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ps.h"
-#include "state.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 #define SEC_MAX_MS UINT64_C(4294967000) /* 49 days, as oneshotd-supervise */
 #define WATCH_DEFAULT_MS 2000

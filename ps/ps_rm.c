@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ps.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/util.h"
 
 int ps_cmd_rm(const struct ps_opts *o)
 {

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ps.h"
-#include "ps_format.h"
-#include "state.h"
+#include "ps/ps.h"
+#include "fmt/fmt.h"
+#include "shm/state.h"
 
 #define EXIT_TEXT_MAX 48
 
@@ -32,7 +32,7 @@ static int state_active(uint32_t st)
 }
 
 /* "alive", "done, exit 1", "dead: supervisor killed", ... */
-static const char *run_status(const struct ps_run *r, char *buf, size_t len)
+static const char *run_status(const struct os_run *r, char *buf, size_t len)
 {
 	if (r->run_state == OS_RUN_DONE)
 		snprintf(buf, len, "done, exit %d", (int)r->exit_status);
@@ -51,15 +51,15 @@ static const char *run_status(const struct ps_run *r, char *buf, size_t len)
  * The run's one-line summary, plain text (cut by the caller): what matters
  * most first, then the task counts, zero counts left out.
  */
-static void header_text(const struct ps_run *r, char *buf, size_t len)
+static void header_text(const struct os_run *r, char *buf, size_t len)
 {
-	char status[64], elapsed[PS_FMT_DURATION_MAX];
-	int used = ps_run_jobs_in_use(r), n;
+	char status[64], elapsed[FMT_DURATION_MAX];
+	int used = os_run_jobs_in_use(r), n;
 	const char *sep = ": ";
 
 	if (used < 0)
 		used = (int)(r->counts[OS_RUNNING] + r->counts[OS_IDLE]);
-	ps_fmt_duration(elapsed, ps_run_elapsed(r));
+	fmt_duration(elapsed, os_run_elapsed(r));
 	n = snprintf(buf, len, "run %s  supervisor %d  %s  jobs %d/%u  elapsed %s  tasks %u",
 		     r->name, (int)r->supervisor_pid, run_status(r, status, sizeof(status)),
 		     used, r->cap, elapsed, r->total);
@@ -79,10 +79,10 @@ static void header_text(const struct ps_run *r, char *buf, size_t len)
 }
 
 /* EXIT column: exit code or signal name, then "/reason" when there is one. */
-static size_t exit_text(char *buf, const struct ps_task *k)
+static size_t exit_text(char *buf, const struct os_task *k)
 {
 	const char *reason = k->v.reason ? os_reason_name(k->v.reason) : NULL;
-	char sig[PS_SIGNAME_MAX], base[PS_SIGNAME_MAX] = "";
+	char sig[FMT_SIGNAME_MAX], base[FMT_SIGNAME_MAX] = "";
 	int n;
 
 	if (k->busy)
@@ -90,7 +90,7 @@ static size_t exit_text(char *buf, const struct ps_task *k)
 	if (k->v.exit_code >= 0)
 		snprintf(base, sizeof(base), "%d", (int)k->v.exit_code);
 	else if (k->v.term_signal > 0)
-		snprintf(base, sizeof(base), "%s", ps_signal_name(k->v.term_signal, sig));
+		snprintf(base, sizeof(base), "%s", fmt_signal_name(k->v.term_signal, sig));
 	if (base[0] && reason)
 		n = snprintf(buf, EXIT_TEXT_MAX, "%s/%s", base, reason);
 	else if (base[0] || reason)
@@ -116,7 +116,7 @@ struct widths {
 	int attempt; /* TRY column ("2/3"), 0 when the run has no --retries */
 };
 
-static void measure(const struct ps_run *r, const struct ps_view *v, struct widths *w)
+static void measure(const struct os_run *r, const struct ps_view *v, struct widths *w)
 {
 	char buf[EXIT_TEXT_MAX];
 
@@ -125,7 +125,7 @@ static void measure(const struct ps_run *r, const struct ps_view *v, struct widt
 	w->exit = 4;
 	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0; /* "N/M" */
 	for (uint32_t i = 0; i < r->total; i++) {
-		const struct ps_task *k = &r->tasks[i];
+		const struct os_task *k = &r->tasks[i];
 		int n;
 
 		if (!state_shown(v, k->v.state))
@@ -138,30 +138,30 @@ static void measure(const struct ps_run *r, const struct ps_view *v, struct widt
 	}
 }
 
-static void print_row(FILE *f, const struct ps_run *r, const struct ps_task *k,
+static void print_row(FILE *f, const struct os_run *r, const struct os_task *k,
 		      const struct ps_view *v, const struct widths *w)
 {
 	static char cmd[OS_CMD_MAX + 1];
-	char pid[16] = "-", elapsed[PS_FMT_DURATION_MAX], silent[PS_FMT_DURATION_MAX] = "-";
-	char bytes[PS_FMT_BYTES_MAX] = "-", exit[EXIT_TEXT_MAX];
+	char pid[16] = "-", elapsed[FMT_DURATION_MAX], silent[FMT_DURATION_MAX] = "-";
+	char bytes[FMT_BYTES_MAX] = "-", exit[EXIT_TEXT_MAX];
 	const char *name = os_state_name(k->v.state);
 	size_t prefix, room = 0;
 	int pad = 11 - (int)strlen(name);
 
 	if (k->v.task_pid > 0)
 		snprintf(pid, sizeof(pid), "%d", (int)k->v.task_pid);
-	ps_fmt_duration(elapsed, k->busy ? -1 : ps_task_elapsed(r, k));
+	fmt_duration(elapsed, k->busy ? -1 : os_task_elapsed(r, k));
 	if (!k->busy && state_active(k->v.state))
-		ps_fmt_duration(silent, ps_task_silent(r, k));
+		fmt_duration(silent, os_task_silent(r, k));
 	if (!k->busy)
-		ps_fmt_bytes(bytes, k->v.output_bytes);
+		fmt_bytes(bytes, k->v.output_bytes);
 	exit_text(exit, k);
 	/* ID STATE [TRY] PID ELAPSED SILENT OUTPUT EXIT, each followed by a space. */
 	prefix = (size_t)w->id + 13 + (size_t)w->pid + 1 + 8 + 7 + 7 + (size_t)w->exit + 1 +
 		 (w->attempt ? (size_t)w->attempt + 1 : 0);
 	if (v->cols)
 		room = v->cols > prefix + 10 ? v->cols - prefix : 10;
-	ps_fmt_terminal_text(cmd, r->strings + k->cmd_pos, k->cmd_len, room, v->utf8);
+	fmt_terminal_text(cmd, r->strings + k->cmd_pos, k->cmd_len, room, v->utf8);
 	fprintf(f, "%*u ", w->id, k->v.id);
 	if (v->color)
 		fprintf(f, "%s%s\033[0m%*s ", state_colors[k->v.state], name, pad > 0 ? pad : 0, "");
@@ -176,14 +176,14 @@ static void print_row(FILE *f, const struct ps_run *r, const struct ps_task *k,
 		exit, cmd);
 }
 
-void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v)
+void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v)
 {
 	char head[512], line[512];
 	struct widths w;
 	size_t rows = 0, hidden = 0;
 
 	header_text(r, head, sizeof(head));
-	ps_fmt_terminal_text(line, head, strlen(head), v->cols, 0);
+	fmt_terminal_text(line, head, strlen(head), v->cols, 0);
 	fprintf(f, "%s\n", line);
 	measure(r, v, &w);
 	fprintf(f, "%*s %-11s ", w.id, "ID", "STATE");
@@ -195,7 +195,7 @@ void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v)
 	 * the rest; otherwise one pass in task order. */
 	for (int pass = v->active_first ? 0 : 1; pass < 2; pass++) {
 		for (uint32_t i = 0; i < r->total; i++) {
-			const struct ps_task *k = &r->tasks[i];
+			const struct os_task *k = &r->tasks[i];
 
 			if (!state_shown(v, k->v.state) ||
 			    (v->active_first && (pass == 0) != state_active(k->v.state)))
@@ -214,15 +214,15 @@ void ps_show_human(FILE *f, const struct ps_run *r, const struct ps_view *v)
 
 int ps_cmd_show(const struct ps_opts *o)
 {
-	struct ps_run r;
+	struct os_run r;
 	uid_t uid = ps_target_owner(o, o->name);
 
-	ps_target_snapshot(uid, o->name, PS_LOAD_TASKS, &r);
+	ps_target_snapshot(uid, o->name, OS_LOAD_TASKS, &r);
 	if (o->json)
 		ps_show_json(stdout, &r, &o->view);
 	else
 		ps_show_human(stdout, &r, &o->view);
-	ps_run_free(&r);
+	os_run_free(&r);
 	ps_target_flush();
 	return PS_EXIT_OK;
 }

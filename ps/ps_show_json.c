@@ -1,7 +1,7 @@
 /*
  * ps_show_json.c: one run as one JSON document, {"run": {...}, "tasks":
  * [...]}, one task per line so that line tools still work on it.  Every
- * string from the table goes through ps_json_string, so the document is
+ * string from the table goes through fmt_json_string, so the document is
  * valid JSON whatever bytes a command line holds.
  */
 #include <ctype.h>
@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ps.h"
-#include "ps_format.h"
-#include "ps_json.h"
-#include "state.h"
+#include "ps/ps.h"
+#include "fmt/fmt.h"
+#include "fmt/json.h"
+#include "shm/state.h"
 
 static void json_bool(FILE *f, int v)
 {
@@ -22,26 +22,26 @@ static void json_bool(FILE *f, int v)
 /* A CLOCK_REALTIME stamp as an ISO 8601 string, or null when 0. */
 static void json_time(FILE *f, int64_t real_ns)
 {
-	char buf[PS_FMT_TIME_MAX];
+	char buf[FMT_TIME_MAX];
 
 	if (real_ns <= 0) {
 		fputs_unlocked("null", f);
 		return;
 	}
 	putc_unlocked('"', f);
-	fwrite_unlocked(buf, 1, ps_fmt_iso8601(buf, real_ns), f);
+	fwrite_unlocked(buf, 1, fmt_iso8601(buf, real_ns), f);
 	putc_unlocked('"', f);
 }
 
 /* Seconds (nanoseconds in), or null when negative (unknown). */
 static void json_secs(FILE *f, int64_t ns)
 {
-	char buf[PS_FMT_DURATION_MAX];
+	char buf[FMT_DURATION_MAX];
 
 	if (ns < 0)
 		fputs_unlocked("null", f);
 	else
-		fwrite_unlocked(buf, 1, ps_fmt_seconds(buf, ns), f);
+		fwrite_unlocked(buf, 1, fmt_seconds(buf, ns), f);
 }
 
 /* Milliseconds setting as seconds, or null when 0 means off. */
@@ -57,10 +57,10 @@ static void json_run_state(FILE *f, uint32_t st)
 {
 	static const char *const names[] = { "starting", "active", "stopping", "done" };
 
-	ps_json_cstr(f, st < 4 ? names[st] : "unknown");
+	fmt_json_cstr(f, st < 4 ? names[st] : "unknown");
 }
 
-static void json_counts(FILE *f, const struct ps_run *r)
+static void json_counts(FILE *f, const struct os_run *r)
 {
 	putc_unlocked('{', f);
 	for (uint32_t s = 0; s < OS_STATE_COUNT; s++) {
@@ -71,130 +71,130 @@ static void json_counts(FILE *f, const struct ps_run *r)
 		for (i = 0; up[i] && i + 1 < sizeof(key); i++)
 			key[i] = (char)tolower((unsigned char)up[i]);
 		key[i] = '\0';
-		ps_json_key(f, key, s == 0);
-		ps_json_u64(f, r->counts[s]);
+		fmt_json_key(f, key, s == 0);
+		fmt_json_u64(f, r->counts[s]);
 	}
 	putc_unlocked('}', f);
 }
 
-void ps_json_run_object(FILE *f, const struct ps_run *r)
+void fmt_json_run_object(FILE *f, const struct os_run *r)
 {
 	struct passwd *pw = getpwuid(r->uid);
-	int used = ps_run_jobs_in_use(r);
+	int used = os_run_jobs_in_use(r);
 
 	putc_unlocked('{', f);
-	ps_json_key(f, "name", 1);
-	ps_json_cstr(f, r->name);
-	ps_json_key(f, "owner_uid", 0);
-	ps_json_u64(f, r->uid);
-	ps_json_key(f, "owner", 0);
-	ps_json_cstr(f, pw ? pw->pw_name : NULL);
-	ps_json_key(f, "supervisor_pid", 0);
-	ps_json_i64(f, r->supervisor_pid);
-	ps_json_key(f, "alive", 0);
+	fmt_json_key(f, "name", 1);
+	fmt_json_cstr(f, r->name);
+	fmt_json_key(f, "owner_uid", 0);
+	fmt_json_u64(f, r->uid);
+	fmt_json_key(f, "owner", 0);
+	fmt_json_cstr(f, pw ? pw->pw_name : NULL);
+	fmt_json_key(f, "supervisor_pid", 0);
+	fmt_json_i64(f, r->supervisor_pid);
+	fmt_json_key(f, "alive", 0);
 	json_bool(f, r->alive);
-	ps_json_key(f, "state", 0);
+	fmt_json_key(f, "state", 0);
 	json_run_state(f, r->run_state);
-	ps_json_key(f, "exit_status", 0);
+	fmt_json_key(f, "exit_status", 0);
 	if (r->run_state == OS_RUN_DONE)
-		ps_json_i64(f, r->exit_status);
+		fmt_json_i64(f, r->exit_status);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "jobs", 0);
-	ps_json_u64(f, r->cap);
-	ps_json_key(f, "jobs_in_use", 0);
+	fmt_json_key(f, "jobs", 0);
+	fmt_json_u64(f, r->cap);
+	fmt_json_key(f, "jobs_in_use", 0);
 	if (used >= 0)
-		ps_json_i64(f, used);
+		fmt_json_i64(f, used);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "tokens_free", 0);
+	fmt_json_key(f, "tokens_free", 0);
 	if (r->tokens_free >= 0)
-		ps_json_i64(f, r->tokens_free);
+		fmt_json_i64(f, r->tokens_free);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "total", 0);
-	ps_json_u64(f, r->total);
-	ps_json_key(f, "counts", 0);
+	fmt_json_key(f, "total", 0);
+	fmt_json_u64(f, r->total);
+	fmt_json_key(f, "counts", 0);
 	json_counts(f, r);
-	ps_json_key(f, "started_at", 0);
+	fmt_json_key(f, "started_at", 0);
 	json_time(f, r->start_real_ns);
-	ps_json_key(f, "ended_at", 0);
+	fmt_json_key(f, "ended_at", 0);
 	json_time(f, r->run_state == OS_RUN_DONE ? r->end_real_ns : 0);
-	ps_json_key(f, "elapsed", 0);
-	json_secs(f, ps_run_elapsed(r));
-	ps_json_key(f, "idle_after", 0);
+	fmt_json_key(f, "elapsed", 0);
+	json_secs(f, os_run_elapsed(r));
+	fmt_json_key(f, "idle_after", 0);
 	json_ms(f, r->idle_after_ms, 0);
-	ps_json_key(f, "idle_timeout", 0);
+	fmt_json_key(f, "idle_timeout", 0);
 	json_ms(f, r->idle_timeout_ms, 1);
-	ps_json_key(f, "timeout", 0);
+	fmt_json_key(f, "timeout", 0);
 	json_ms(f, r->timeout_ms, 1);
-	ps_json_key(f, "grace", 0);
+	fmt_json_key(f, "grace", 0);
 	json_ms(f, r->grace_ms, 0);
-	ps_json_key(f, "retries", 0);
-	ps_json_u64(f, r->retries);
-	ps_json_key(f, "log_dir", 0);
-	ps_json_cstr(f, r->logdir);
+	fmt_json_key(f, "retries", 0);
+	fmt_json_u64(f, r->retries);
+	fmt_json_key(f, "log_dir", 0);
+	fmt_json_cstr(f, r->logdir);
 	putc_unlocked('}', f);
 }
 
-static void json_task(FILE *f, const struct ps_run *r, const struct ps_task *k)
+static void json_task(FILE *f, const struct os_run *r, const struct os_task *k)
 {
-	char sig[PS_SIGNAME_MAX];
+	char sig[FMT_SIGNAME_MAX];
 	const char *msg = k->v.message;
 
-	ps_json_key(f, "id", 1);
-	ps_json_u64(f, k->v.id);
-	ps_json_key(f, "state", 0);
-	ps_json_cstr(f, os_state_name(k->v.state));
-	ps_json_key(f, "worker_pid", 0);
+	fmt_json_key(f, "id", 1);
+	fmt_json_u64(f, k->v.id);
+	fmt_json_key(f, "state", 0);
+	fmt_json_cstr(f, os_state_name(k->v.state));
+	fmt_json_key(f, "worker_pid", 0);
 	if (k->v.worker_pid > 0)
-		ps_json_i64(f, k->v.worker_pid);
+		fmt_json_i64(f, k->v.worker_pid);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "pid", 0);
+	fmt_json_key(f, "pid", 0);
 	if (k->v.task_pid > 0)
-		ps_json_i64(f, k->v.task_pid);
+		fmt_json_i64(f, k->v.task_pid);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "exit_code", 0);
+	fmt_json_key(f, "exit_code", 0);
 	if (!k->busy && k->v.exit_code >= 0)
-		ps_json_i64(f, k->v.exit_code);
+		fmt_json_i64(f, k->v.exit_code);
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "signal", 0);
-	ps_json_cstr(f, k->v.term_signal > 0 ? ps_signal_name(k->v.term_signal, sig) : NULL);
-	ps_json_key(f, "interrupt_reason", 0);
-	ps_json_cstr(f, k->v.reason ? os_reason_name(k->v.reason) : NULL);
-	ps_json_key(f, "started_at", 0);
+	fmt_json_key(f, "signal", 0);
+	fmt_json_cstr(f, k->v.term_signal > 0 ? fmt_signal_name(k->v.term_signal, sig) : NULL);
+	fmt_json_key(f, "interrupt_reason", 0);
+	fmt_json_cstr(f, k->v.reason ? os_reason_name(k->v.reason) : NULL);
+	fmt_json_key(f, "started_at", 0);
 	json_time(f, k->v.start_real_ns);
-	ps_json_key(f, "ended_at", 0);
+	fmt_json_key(f, "ended_at", 0);
 	json_time(f, os_state_is_terminal(k->v.state) ? k->v.end_real_ns : 0);
-	ps_json_key(f, "elapsed", 0);
-	json_secs(f, k->busy ? -1 : ps_task_elapsed(r, k));
-	ps_json_key(f, "silent_for", 0);
-	json_secs(f, k->busy ? 0 : (ps_task_silent(r, k) < 0 ? 0 : ps_task_silent(r, k)));
-	ps_json_key(f, "bytes", 0);
-	ps_json_u64(f, k->v.output_bytes);
-	ps_json_key(f, "attempt", 0);
-	ps_json_u64(f, k->v.attempt);
-	ps_json_key(f, "message", 0);
+	fmt_json_key(f, "elapsed", 0);
+	json_secs(f, k->busy ? -1 : os_task_elapsed(r, k));
+	fmt_json_key(f, "silent_for", 0);
+	json_secs(f, k->busy ? 0 : (os_task_silent(r, k) < 0 ? 0 : os_task_silent(r, k)));
+	fmt_json_key(f, "bytes", 0);
+	fmt_json_u64(f, k->v.output_bytes);
+	fmt_json_key(f, "attempt", 0);
+	fmt_json_u64(f, k->v.attempt);
+	fmt_json_key(f, "message", 0);
 	if (msg[0])
-		ps_json_string(f, msg, strnlen(msg, sizeof(k->v.message)));
+		fmt_json_string(f, msg, strnlen(msg, sizeof(k->v.message)));
 	else
 		fputs_unlocked("null", f);
-	ps_json_key(f, "command", 0);
-	ps_json_string(f, r->strings + k->cmd_pos, k->cmd_len);
+	fmt_json_key(f, "command", 0);
+	fmt_json_string(f, r->strings + k->cmd_pos, k->cmd_len);
 }
 
-void ps_show_json(FILE *f, const struct ps_run *r, const struct ps_view *v)
+void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v)
 {
 	int first = 1;
 
 	fputs_unlocked("{\"run\":", f);
-	ps_json_run_object(f, r);
+	fmt_json_run_object(f, r);
 	fputs_unlocked(",\n\"tasks\":[", f);
 	for (uint32_t i = 0; i < r->total; i++) {
-		const struct ps_task *k = &r->tasks[i];
+		const struct os_task *k = &r->tasks[i];
 
 		if (v->state_mask && !(v->state_mask & (1u << k->v.state)))
 			continue;

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ps.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/util.h"
 
 noreturn void ps_target_die(int err, const char *name, uid_t uid, const char *why)
 {
@@ -36,7 +36,7 @@ noreturn void ps_target_die(int err, const char *name, uid_t uid, const char *wh
 int ps_target_find(const struct ps_opts *o, const char *name, uid_t *uid)
 {
 	*uid = o->uid;
-	return ps_find_owner(PS_SHM_DIR, name, !o->uid_given && geteuid() == 0, uid);
+	return os_find_owner(OS_SHM_DIR, name, !o->uid_given && geteuid() == 0, uid);
 }
 
 uid_t ps_target_owner(const struct ps_opts *o, const char *name)
@@ -49,19 +49,19 @@ uid_t ps_target_owner(const struct ps_opts *o, const char *name)
 	return uid;
 }
 
-void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct ps_run *r)
+void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct os_run *r)
 {
 	const char *why = NULL;
-	int err = ps_run_snapshot(uid, name, flags, r, &why);
+	int err = os_run_snapshot(uid, name, flags, r, &why);
 
 	if (err)
 		ps_target_die(err, name, uid, why);
 }
 
-void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *gen)
+void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen)
 {
 	const char *why = NULL;
-	int err = ps_run_open(uid, name, t, gen, &why);
+	int err = os_run_open(uid, name, t, gen, &why);
 
 	if (err)
 		ps_target_die(err, name, uid, why);

@@ -5,17 +5,17 @@
  */
 #include <time.h>
 
-#include "ps.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/util.h"
 
 #define POLL_NS 50000000L
 
-enum ps_wait_state ps_wait_check(const struct os_table *t, const struct ps_gen *gen,
+enum ps_wait_state ps_wait_check(const struct os_table *t, const struct os_gen *gen,
 				 int *exit_status)
 {
-	struct ps_status st;
+	struct os_status st;
 
-	if (ps_run_status(t, gen, &st) < 0)
+	if (os_run_status(t, gen, &st) < 0)
 		return PS_WAIT_REPLACED;
 	if (st.run_state == OS_RUN_DONE) {
 		*exit_status = st.exit_status;
@@ -50,7 +50,7 @@ int ps_cmd_wait(const struct ps_opts *o)
 	struct timespec nap = { 0, POLL_NS };
 	enum ps_wait_state s;
 	struct os_table t;
-	struct ps_gen gen;
+	struct os_gen gen;
 	int status = -1;
 
 	ps_target_open(uid, o->name, &t, &gen);

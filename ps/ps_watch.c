@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ps.h"
-#include "util.h"
+#include "ps/ps.h"
+#include "shm/util.h"
 
 static struct termios saved_tio;
 static int tio_saved, screen_on;
@@ -67,7 +67,7 @@ static void term_setup(void)
 static int render(FILE *f, const struct ps_opts *o, const struct ps_view *v, uid_t *uid,
 		  const char **why)
 {
-	struct ps_run r;
+	struct os_run r;
 	int err, over;
 
 	if (!o->name) {
@@ -77,9 +77,9 @@ static int render(FILE *f, const struct ps_opts *o, const struct ps_view *v, uid
 	err = ps_target_find(o, o->name, uid);
 	if (err)
 		return err;
-	err = ps_run_snapshot(*uid, o->name, PS_LOAD_TASKS, &r, why);
+	err = os_run_snapshot(*uid, o->name, OS_LOAD_TASKS, &r, why);
 	if (err) {
-		ps_run_free(&r);
+		os_run_free(&r);
 		return err;
 	}
 	if (o->json)
@@ -87,7 +87,7 @@ static int render(FILE *f, const struct ps_opts *o, const struct ps_view *v, uid
 	else
 		ps_show_human(f, &r, v);
 	over = r.run_state == OS_RUN_DONE || !r.alive;
-	ps_run_free(&r);
+	os_run_free(&r);
 	return over;
 }
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "table.h"
+#include "shm/table.h"
 
 int os_run_name_check(const char *name)
 {

@@ -1,5 +1,5 @@
 /*
- * ps_run.h: how oneshot-ps reaches a run's table: finding run objects under
+ * reader.h: how a reader (oneshot-ps, oneshot-ctl) reaches a run's table: finding run objects under
  * /dev/shm, mapping them read-only behind a SIGBUS guard, and copying a
  * consistent private snapshot that every printer then works from.  Nothing
  * here writes to a table or waits on a writer; functions return 0 or -errno
@@ -12,15 +12,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "slot.h"
-#include "table.h"
+#include "shm/slot.h"
+#include "shm/table.h"
 
-#define PS_SHM_DIR "/dev/shm"
+#define OS_SHM_DIR "/dev/shm"
 
-/* --- ps_guard.c: surviving a table truncated under the reader --------- */
+/* --- reader_guard.c: surviving a table truncated under the reader --------- */
 
 /* Install the SIGBUS handler; call once at the top of main. */
-int ps_guard_install(void);
+int os_guard_install(void);
 
 /*
  * Call FN(ARG) so that a SIGBUS raised while it reads a mapping makes this
@@ -28,11 +28,11 @@ int ps_guard_install(void);
  * only with plain loads and memcpy, never while inside stdio, malloc or any
  * other code that holds a lock (the jump abandons FN's frame).
  */
-int ps_guard_call(int (*fn)(void *), void *arg);
+int os_guard_call(int (*fn)(void *), void *arg);
 
-/* --- ps_find.c: run objects ------------------------------------------- */
+/* --- reader_find.c: run objects---------------------------------------- */
 
-struct ps_obj {
+struct os_run_obj {
 	uid_t uid;
 	char name[OS_NAME_MAX + 1];
 };
@@ -41,25 +41,25 @@ struct ps_obj {
  * Parse a /dev/shm entry "oneshot.UID.NAME" (UID decimal, NAME a valid run
  * name that may contain dots).  Returns 0 or -EINVAL.
  */
-int ps_objname_parse(const char *entry, uid_t *uid, char *name);
+int os_objname_parse(const char *entry, uid_t *uid, char *name);
 
 /*
  * Every run object in DIR, of UID only unless ALL, sorted by uid then name,
  * in a malloc'd array (free it).  Returns 0 or -errno.
  */
-int ps_find_runs(const char *dir, uid_t uid, int all, struct ps_obj **out, size_t *n);
+int os_find_runs(const char *dir, uid_t uid, int all, struct os_run_obj **out, size_t *n);
 
 /*
  * Owner of run NAME: *UID on entry is the uid to try first; when that has no
  * such run and ANY_UID is set, the one other owner that has one.  Returns 0,
  * -ENOENT (nobody has it) or -ENOTUNIQ (several owners; *UID gets one).
  */
-int ps_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid);
+int os_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid);
 
-/* --- ps_snap.c: private snapshots ------------------------------------ */
+/* --- reader_snap.c: private snapshots--------------------------------- */
 
 /* One task as copied from its slot. */
-struct ps_task {
+struct os_task {
 	struct os_slot_view v;
 	int busy;          /* a writer held the slot: only id and state known */
 	uint32_t cmd_len;
@@ -68,12 +68,12 @@ struct ps_task {
 
 /* What a snapshot copies. */
 enum {
-	PS_LOAD_COUNTS = 1, /* count the states of the slots */
-	PS_LOAD_TASKS = 2,  /* copy every slot and command (implies counts) */
+	OS_LOAD_COUNTS = 1, /* count the states of the slots */
+	OS_LOAD_TASKS = 2,  /* copy every slot and command (implies counts) */
 };
 
 /* A run as one consistent private copy. */
-struct ps_run {
+struct os_run {
 	char name[OS_NAME_MAX + 1];
 	uid_t uid;
 	int32_t supervisor_pid;
@@ -87,14 +87,14 @@ struct ps_run {
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
 	uint32_t retries;                 /* --retries: attempts are 1..retries+1 */
 	char *logdir;                     /* malloc'd, or NULL when unreadable */
-	struct ps_task *tasks;            /* total entries with PS_LOAD_TASKS */
+	struct os_task *tasks;            /* total entries with OS_LOAD_TASKS */
 	char *strings;                    /* copy of the string area */
 	size_t strings_len;
 	int64_t now_real_ns, now_mono_ns; /* when the copy was finished */
 };
 
 /* What tells one run from the next one under the same name. */
-struct ps_gen {
+struct os_gen {
 	int64_t start_real_ns, start_mono_ns;
 	int32_t supervisor_pid;
 };
@@ -105,26 +105,26 @@ struct ps_gen {
  * -ENOENT, -EACCES or -EPERM (not the caller's), -EPROTO (invalid; *WHY
  * says why), or -errno.  *GEN gets the run's identity.
  */
-int ps_run_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *gen,
+int os_run_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen,
 		const char **why);
 
 /*
- * Copy table T (opened by ps_run_open for UID/NAME with identity GEN) into
+ * Copy table T (opened by os_run_open for UID/NAME with identity GEN) into
  * R according to FLAGS.  Returns 0, -ESTALE (the table was replaced or
  * truncated while being read; *WHY says so), -EPROTO (a field out of range;
- * *WHY), or -ENOMEM.  R is cleared first; free it with ps_run_free.
+ * *WHY), or -ENOMEM.  R is cleared first; free it with os_run_free.
  */
-int ps_run_load(const struct os_table *t, uid_t uid, const char *name,
-		const struct ps_gen *gen, unsigned flags, struct ps_run *r, const char **why);
+int os_run_load(const struct os_table *t, uid_t uid, const char *name,
+		const struct os_gen *gen, unsigned flags, struct os_run *r, const char **why);
 
-/* ps_run_open + ps_run_load + close, retrying a replaced table. */
-int ps_run_snapshot(uid_t uid, const char *name, unsigned flags, struct ps_run *r,
+/* os_run_open + os_run_load + close, retrying a replaced table. */
+int os_run_snapshot(uid_t uid, const char *name, unsigned flags, struct os_run *r,
 		    const char **why);
 
-void ps_run_free(struct ps_run *r);
+void os_run_free(struct os_run *r);
 
 /* State of a run's header as a waiter polls it. */
-struct ps_status {
+struct os_status {
 	uint32_t run_state;
 	int32_t exit_status;
 	int alive;
@@ -134,18 +134,18 @@ struct ps_status {
  * Read T's run state, exit status and liveness behind the guard.  Returns
  * 0, or -ESTALE when T no longer holds the run GEN (replaced or truncated).
  */
-int ps_run_status(const struct os_table *t, const struct ps_gen *gen, struct ps_status *st);
+int os_run_status(const struct os_table *t, const struct os_gen *gen, struct os_status *st);
 
 /* Nanoseconds task K has been running (to its end if over), or -1. */
-int64_t ps_task_elapsed(const struct ps_run *r, const struct ps_task *k);
+int64_t os_task_elapsed(const struct os_run *r, const struct os_task *k);
 
 /* Nanoseconds since task K last wrote output (or started), or -1. */
-int64_t ps_task_silent(const struct ps_run *r, const struct ps_task *k);
+int64_t os_task_silent(const struct os_run *r, const struct os_task *k);
 
 /* Nanoseconds the run has been going (to its end if DONE), or -1. */
-int64_t ps_run_elapsed(const struct ps_run *r);
+int64_t os_run_elapsed(const struct os_run *r);
 
 /* Tokens in use: cap minus free tokens, or -1 when not known. */
-int ps_run_jobs_in_use(const struct ps_run *r);
+int os_run_jobs_in_use(const struct os_run *r);
 
 #endif

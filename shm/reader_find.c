@@ -1,5 +1,5 @@
 /*
- * ps_find.c: run objects in the shared-memory directory.  Their names are
+ * reader_find.c: run objects in the shared-memory directory.  Their names are
  * "oneshot.UID.NAME"; the uid is the field between the first two dots and
  * the name (which may itself hold dots) is the rest.
  */
@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ps_run.h"
-#include "table.h"
+#include "shm/reader.h"
+#include "shm/table.h"
 
 #define PREFIX "oneshot."
 
-int ps_objname_parse(const char *entry, uid_t *uid, char *name)
+int os_objname_parse(const char *entry, uid_t *uid, char *name)
 {
 	const char *p = entry + strlen(PREFIX), *dot;
 	uint64_t v = 0;
@@ -41,17 +41,17 @@ int ps_objname_parse(const char *entry, uid_t *uid, char *name)
 
 static int obj_cmp(const void *a, const void *b)
 {
-	const struct ps_obj *x = a, *y = b;
+	const struct os_run_obj *x = a, *y = b;
 
 	if (x->uid != y->uid)
 		return x->uid < y->uid ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
-int ps_find_runs(const char *dir, uid_t uid, int all, struct ps_obj **out, size_t *n)
+int os_find_runs(const char *dir, uid_t uid, int all, struct os_run_obj **out, size_t *n)
 {
 	DIR *d = opendir(dir);
-	struct ps_obj *list = NULL;
+	struct os_run_obj *list = NULL;
 	size_t count = 0, room = 0;
 	struct dirent *e;
 	int err = 0;
@@ -61,13 +61,13 @@ int ps_find_runs(const char *dir, uid_t uid, int all, struct ps_obj **out, size_
 	if (!d)
 		return -errno;
 	while ((errno = 0, e = readdir(d)) != NULL) {
-		struct ps_obj o;
+		struct os_run_obj o;
 
-		if (ps_objname_parse(e->d_name, &o.uid, o.name) || (!all && o.uid != uid))
+		if (os_objname_parse(e->d_name, &o.uid, o.name) || (!all && o.uid != uid))
 			continue;
 		if (count == room) {
 			size_t grow = room ? room * 2 : 16;
-			struct ps_obj *bigger = realloc(list, grow * sizeof(*list));
+			struct os_run_obj *bigger = realloc(list, grow * sizeof(*list));
 
 			if (!bigger) {
 				err = -ENOMEM;
@@ -105,10 +105,10 @@ static int entry_exists(const char *dir, const char *entry)
 	return err;
 }
 
-int ps_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid)
+int os_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid)
 {
 	char entry[96];
-	struct ps_obj *list;
+	struct os_run_obj *list;
 	size_t n, found = 0;
 	int err;
 
@@ -119,7 +119,7 @@ int ps_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid)
 	err = entry_exists(dir, entry + 1);
 	if (err != -ENOENT || !any_uid)
 		return err;
-	err = ps_find_runs(dir, 0, 1, &list, &n);
+	err = os_find_runs(dir, 0, 1, &list, &n);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n; i++) {

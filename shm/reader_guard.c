@@ -1,5 +1,5 @@
 /*
- * ps_guard.c: turning a SIGBUS from a truncated table into an error.
+ * reader_guard.c: turning a SIGBUS from a truncated table into an error.
  *
  * A new run with the same name truncates the table object in place
  * (ftruncate to 0, then to its size), and anyone may truncate their own
@@ -9,7 +9,7 @@
  * (a blocked SIGBUS from a fault kills the process anyway) and so can never
  * be read from a signalfd like oneshot's other signals.  The only way to
  * survive it is a handler that leaves the faulting code, so this one does
- * exactly that and nothing else: siglongjmp back to ps_guard_call, which
+ * exactly that and nothing else: siglongjmp back to os_guard_call, which
  * reports -EFAULT.  The guarded code only loads from the mapping and copies
  * into private memory; it never holds a lock while doing so, so abandoning
  * its frame is safe.
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "ps_run.h"
+#include "shm/reader.h"
 
 static sigjmp_buf *volatile guard_env;
 
@@ -35,7 +35,7 @@ static void on_sigbus(int sig)
 	raise(sig);
 }
 
-int ps_guard_install(void)
+int os_guard_install(void)
 {
 	struct sigaction sa;
 
@@ -45,7 +45,7 @@ int ps_guard_install(void)
 	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
 }
 
-int ps_guard_call(int (*fn)(void *), void *arg)
+int os_guard_call(int (*fn)(void *), void *arg)
 {
 	sigjmp_buf env;
 	sigjmp_buf *volatile prev = guard_env;

@@ -1,5 +1,5 @@
 /*
- * ps_snap.c: private, consistent copies of a run's table.
+ * reader_snap.c: private, consistent copies of a run's table.
  *
  * Everything oneshot-ps prints comes from a copy made here, behind the
  * SIGBUS guard: slots through the seqlock snapshot (never a torn slot, never
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ps_run.h"
-#include "state.h"
-#include "util.h"
+#include "shm/reader.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 #define OPEN_TRIES 5       /* a table replaced while being copied */
 #define CREATE_TRIES 50    /* a live run's table not published yet: 1 s */
@@ -33,7 +33,7 @@
  */
 #define PATIENT_SLOTS 8
 
-static void gen_read(const struct os_header *h, struct ps_gen *gen)
+static void gen_read(const struct os_header *h, struct os_gen *gen)
 {
 	gen->start_real_ns = h->start_real_ns;
 	gen->start_mono_ns = h->start_mono_ns;
@@ -41,10 +41,10 @@ static void gen_read(const struct os_header *h, struct ps_gen *gen)
 }
 
 /* 1 if the mapping still holds a published table of run GEN and SIZE bytes. */
-static int gen_same(const struct os_table *t, const struct ps_gen *gen)
+static int gen_same(const struct os_table *t, const struct os_gen *gen)
 {
 	const struct os_header *h = t->hdr;
-	struct ps_gen now;
+	struct os_gen now;
 
 	if (atomic_load_explicit(&((struct os_header *)h)->magic, memory_order_acquire) !=
 	    OS_TABLE_MAGIC || h->table_size != t->size)
@@ -59,7 +59,7 @@ struct open_ctx {
 	uid_t uid;
 	const char *name;
 	struct os_table *t;
-	struct ps_gen *gen;
+	struct os_gen *gen;
 	const char *why;
 };
 
@@ -119,7 +119,7 @@ static int object_regular(uid_t uid, const char *name)
 	err = os_table_object_name(entry, sizeof(entry), uid, name);
 	if (err)
 		return err;
-	dfd = open(PS_SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(OS_SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
 	err = fstatat(dfd, entry + 1, &st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -129,7 +129,7 @@ static int object_regular(uid_t uid, const char *name)
 	return err;
 }
 
-int ps_run_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *gen,
+int os_run_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen,
 		const char **why)
 {
 	struct open_ctx c = { uid, name, t, gen, NULL };
@@ -148,7 +148,7 @@ int ps_run_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *
 				c.why = "not a regular file";
 			break;
 		}
-		err = ps_guard_call(open_guarded, &c);
+		err = os_guard_call(open_guarded, &c);
 		if (err == -EFAULT) {
 			/* Truncated while being validated: the mapping is still ours. */
 			os_table_close(t);
@@ -168,9 +168,9 @@ int ps_run_open(uid_t uid, const char *name, struct os_table *t, struct ps_gen *
 
 struct load_ctx {
 	const struct os_table *t;
-	const struct ps_gen *gen;
+	const struct os_gen *gen;
 	unsigned flags;
-	struct ps_run *r;
+	struct os_run *r;
 	const char *why;
 	unsigned busy;     /* slots found busy so far */
 };
@@ -179,7 +179,7 @@ struct load_ctx {
 static int load_header(struct load_ctx *c)
 {
 	const struct os_header *h = c->t->hdr;
-	struct ps_run *r = c->r;
+	struct os_run *r = c->r;
 	struct os_header *w = (struct os_header *)h; /* atomics: loads only */
 	uint64_t strings_off = h->strings_off, strings_size = h->strings_size;
 	int sval;
@@ -239,7 +239,7 @@ static int load_logdir(struct load_ctx *c)
 /* State words only: enough for counts. */
 static int load_counts(struct load_ctx *c)
 {
-	struct ps_run *r = c->r;
+	struct os_run *r = c->r;
 
 	for (uint32_t i = 0; i < r->total; i++) {
 		struct os_slot *s = os_table_slot(c->t, i);
@@ -255,7 +255,7 @@ static int load_counts(struct load_ctx *c)
 }
 
 /* One slot into K, its command located in the copied string area. */
-static int load_task(struct load_ctx *c, uint32_t i, struct ps_task *k)
+static int load_task(struct load_ctx *c, uint32_t i, struct os_task *k)
 {
 	const struct os_slot *s = os_table_slot(c->t, i);
 	const char *area = (const char *)c->t->hdr + OS_HEADER_SIZE + (size_t)c->r->total * OS_SLOT_SIZE;
@@ -297,7 +297,7 @@ static int load_task(struct load_ctx *c, uint32_t i, struct ps_task *k)
 
 static int load_tasks(struct load_ctx *c)
 {
-	struct ps_run *r = c->r;
+	struct os_run *r = c->r;
 	const char *area = (const char *)c->t->hdr + OS_HEADER_SIZE + (size_t)r->total * OS_SLOT_SIZE;
 	int err;
 
@@ -322,9 +322,9 @@ static int load_guarded(void *arg)
 
 	if (!err)
 		err = load_logdir(c);
-	if (!err && (c->flags & PS_LOAD_TASKS))
+	if (!err && (c->flags & OS_LOAD_TASKS))
 		err = load_tasks(c);
-	else if (!err && (c->flags & PS_LOAD_COUNTS))
+	else if (!err && (c->flags & OS_LOAD_COUNTS))
 		err = load_counts(c);
 	if (!err) {
 		int live = os_table_is_live(c->t);
@@ -340,8 +340,8 @@ static int load_guarded(void *arg)
 	return err;
 }
 
-int ps_run_load(const struct os_table *t, uid_t uid, const char *name,
-		const struct ps_gen *gen, unsigned flags, struct ps_run *r, const char **why)
+int os_run_load(const struct os_table *t, uid_t uid, const char *name,
+		const struct os_gen *gen, unsigned flags, struct os_run *r, const char **why)
 {
 	struct load_ctx c = { t, gen, flags, r, NULL, 0 };
 	int err;
@@ -351,7 +351,7 @@ int ps_run_load(const struct os_table *t, uid_t uid, const char *name,
 	r->tokens_free = -1;
 	/* The object's name, not the header's copy: it is already checked. */
 	strcpy(r->name, name);
-	err = ps_guard_call(load_guarded, &c);
+	err = os_guard_call(load_guarded, &c);
 	if (err == -EFAULT) {
 		c.why = "table truncated while being read";
 		err = -ESTALE;
@@ -362,32 +362,32 @@ int ps_run_load(const struct os_table *t, uid_t uid, const char *name,
 	return err;
 }
 
-int ps_run_snapshot(uid_t uid, const char *name, unsigned flags, struct ps_run *r,
+int os_run_snapshot(uid_t uid, const char *name, unsigned flags, struct os_run *r,
 		    const char **why)
 {
 	struct os_table t;
-	struct ps_gen gen;
+	struct os_gen gen;
 	int err = -ESTALE;
 
 	memset(r, 0, sizeof(*r));
 	for (int tries = 0; tries < OPEN_TRIES; tries++) {
 		if (tries)
 			nap();
-		err = ps_run_open(uid, name, &t, &gen, why);
+		err = os_run_open(uid, name, &t, &gen, why);
 		if (err)
 			return err;
-		err = ps_run_load(&t, uid, name, &gen, flags, r, why);
+		err = os_run_load(&t, uid, name, &gen, flags, r, why);
 		os_table_close(&t);
 		if (err != -ESTALE)
 			break;
-		ps_run_free(r);
+		os_run_free(r);
 	}
 	if (err == -ESTALE)
 		err = -EPROTO;
 	return err;
 }
 
-void ps_run_free(struct ps_run *r)
+void os_run_free(struct os_run *r)
 {
 	free(r->logdir);
 	free(r->tasks);
@@ -399,8 +399,8 @@ void ps_run_free(struct ps_run *r)
 
 struct status_ctx {
 	const struct os_table *t;
-	const struct ps_gen *gen;
-	struct ps_status *st;
+	const struct os_gen *gen;
+	struct os_status *st;
 };
 
 static int status_guarded(void *arg)
@@ -425,15 +425,15 @@ static int status_guarded(void *arg)
 	return gen_same(c->t, c->gen) ? 0 : -ESTALE;
 }
 
-int ps_run_status(const struct os_table *t, const struct ps_gen *gen, struct ps_status *st)
+int os_run_status(const struct os_table *t, const struct os_gen *gen, struct os_status *st)
 {
 	struct status_ctx c = { t, gen, st };
-	int err = ps_guard_call(status_guarded, &c);
+	int err = os_guard_call(status_guarded, &c);
 
 	return err == -EFAULT ? -ESTALE : err;
 }
 
-int64_t ps_task_elapsed(const struct ps_run *r, const struct ps_task *k)
+int64_t os_task_elapsed(const struct os_run *r, const struct os_task *k)
 {
 	int64_t end;
 
@@ -443,7 +443,7 @@ int64_t ps_task_elapsed(const struct ps_run *r, const struct ps_task *k)
 	return end > k->v.start_mono_ns ? end - k->v.start_mono_ns : 0;
 }
 
-int64_t ps_task_silent(const struct ps_run *r, const struct ps_task *k)
+int64_t os_task_silent(const struct os_run *r, const struct os_task *k)
 {
 	int64_t last, end;
 
@@ -455,7 +455,7 @@ int64_t ps_task_silent(const struct ps_run *r, const struct ps_task *k)
 	return end > last ? end - last : 0;
 }
 
-int64_t ps_run_elapsed(const struct ps_run *r)
+int64_t os_run_elapsed(const struct os_run *r)
 {
 	int64_t end;
 
@@ -468,7 +468,7 @@ int64_t ps_run_elapsed(const struct ps_run *r)
 	return end > r->start_mono_ns ? end - r->start_mono_ns : 0;
 }
 
-int ps_run_jobs_in_use(const struct ps_run *r)
+int os_run_jobs_in_use(const struct os_run *r)
 {
 	return r->tokens_free < 0 ? -1 : (int)r->cap - r->tokens_free;
 }

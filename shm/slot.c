@@ -7,8 +7,8 @@
 #include <sched.h>
 #include <string.h>
 
-#include "slot.h"
-#include "util.h"
+#include "shm/slot.h"
+#include "shm/util.h"
 
 #define SNAPSHOT_SPINS  64
 #define SNAPSHOT_YIELDS 2000

@@ -6,7 +6,7 @@
 #ifndef ONESHOT_SHM_SLOT_H
 #define ONESHOT_SHM_SLOT_H
 
-#include "table.h"
+#include "shm/table.h"
 
 /* A private, consistent copy of one slot. */
 struct os_slot_view {

@@ -8,9 +8,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "slot.h"
-#include "state.h"
-#include "util.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 static void append_event(struct os_table *t, uint32_t id, enum os_event event,
 			 uint32_t from, uint32_t to, uint32_t reason);

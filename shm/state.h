@@ -6,7 +6,7 @@
 #ifndef ONESHOT_SHM_STATE_H
 #define ONESHOT_SHM_STATE_H
 
-#include "table.h"
+#include "shm/table.h"
 
 enum os_event {
 	OS_EV_START = 0,           /* CREATED -> RUNNING */

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "state.h"
-#include "table.h"
-#include "util.h"
+#include "shm/state.h"
+#include "shm/table.h"
+#include "shm/util.h"
 
 static int ofd_lock(int fd, short type, int cmd, struct flock *fl)
 {

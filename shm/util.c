@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "shm/util.h"
 
 static const char *prog = "oneshot";
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "table.h"
+#include "shm/table.h"
 
 size_t os_table_size_for(uint32_t slot_count, uint64_t strings_size)
 {

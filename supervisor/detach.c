@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "detach.h"
-#include "util.h"
+#include "supervisor/detach.h"
+#include "shm/util.h"
 
 static void parent_wait(int rfd, pid_t child, const char *name)
 {

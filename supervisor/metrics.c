@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "metrics.h"
-#include "run.h"
-#include "state.h"
-#include "util.h"
+#include "supervisor/metrics.h"
+#include "supervisor/run.h"
+#include "shm/state.h"
+#include "shm/util.h"
 
 /* Lower-case state names, the values of the state label. */
 static const char *const state_label[OS_STATE_COUNT] = {

@@ -28,8 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "slot.h"
-#include "table.h"
+#include "shm/slot.h"
+#include "shm/table.h"
 
 struct run;
 

@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "metrics.h"
-#include "options.h"
-#include "table.h"
-#include "util.h"
+#include "supervisor/metrics.h"
+#include "supervisor/options.h"
+#include "shm/table.h"
+#include "shm/util.h"
 
 enum { OPT_IDLE_AFTER = 256, OPT_IDLE_TIMEOUT, OPT_TIMEOUT, OPT_GRACE, OPT_CRLF, OPT_VERSION,
        OPT_INPUT_TIMEOUT };

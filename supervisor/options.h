@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "shard.h"
-#include "worker.h"  /* struct worker_rlimit, struct worker_env */
+#include "supervisor/shard.h"
+#include "worker/worker.h"  /* struct worker_rlimit, struct worker_env */
 
 struct options {
 	uint32_t jobs;

@@ -4,7 +4,7 @@
  */
 #include <stdlib.h>
 
-#include "pidindex.h"
+#include "supervisor/pidindex.h"
 
 struct pid_index {
 	uint32_t mask;

@@ -10,9 +10,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "progress.h"
-#include "report.h"
-#include "util.h"
+#include "supervisor/progress.h"
+#include "supervisor/report.h"
+#include "shm/util.h"
 
 /* What erases the line: "\r" and erase-to-end-of-line, or for a dumb
  * terminal the line overwritten with spaces.  Returns its length. */
@@ -138,7 +138,7 @@ static void render(char *buf, size_t len, const struct os_header *h, int stoppin
 	int64_t elapsed = now - h->start_mono_ns;
 	char took[32], eta[48] = "ETA --", intr[32] = "";
 
-	report_duration(took, sizeof(took), elapsed, 0);
+	fmt_elapsed(took, sizeof(took), elapsed, 0);
 	if (stopping) {
 		snprintf(eta, sizeof(eta), "stopping");
 	} else if (done > 0 && done < total) {
@@ -148,7 +148,7 @@ static void render(char *buf, size_t len, const struct os_header *h, int stoppin
 
 		/* Rounded up: "ETA 0s" while a task still runs reads wrong. */
 		left = left > 9e18 ? 9e18 : left + 999999999.0;
-		report_duration(d, sizeof(d), (int64_t)left, 0);
+		fmt_elapsed(d, sizeof(d), (int64_t)left, 0);
 		snprintf(eta, sizeof(eta), "ETA %s", d);
 	}
 	if (interrupted)

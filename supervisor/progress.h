@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "table.h"
+#include "shm/table.h"
 
 /* Redraw period while the run goes on. */
 #define PROGRESS_TICK_NS (250 * INT64_C(1000000))

@@ -11,19 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "run.h"
-#include "slot.h"
+#include "supervisor/run.h"
+#include "fmt/cause.h"
+#include "shm/slot.h"
 
-/* At most this many tasks are listed under the summary line. */
-#define REPORT_LIST_MAX 10
-/* Commands in that list are cut to this many characters. */
-#define REPORT_CMD_MAX 70
-
-/*
- * Format a duration of NS nanoseconds for people: "0.4s" (with TENTHS and
- * under 10 s), "12s", "4m12s", "3h07m00s".
- */
-void report_duration(char *buf, size_t len, int64_t ns, int tenths);
 
 /*
  * Print the end-of-run report of R, whose exit status is STATUS, on stderr
@@ -33,20 +24,9 @@ void report_duration(char *buf, size_t len, int64_t ns, int tenths);
  *     task 7 FAILED (exit 2): make -C web check
  *
  * The task named on the summary line is the lowest-numbered one in that
- * state; the list holds the first REPORT_LIST_MAX FAILED or INTERRUPTED
+ * state; the list holds the first FMT_REPORT_LIST_MAX FAILED or INTERRUPTED
  * tasks in task order, then "... and N more: see LOGDIR/joblog".
  */
 void report_print(const struct run *r, int status);
-
-/* TEXT as it may be shown on a terminal or in a log: control characters as
- * '?' (a task file must not drive the reader's terminal), cut to MAX
- * characters (UTF-8 sequences kept whole) with "..." when cut. */
-void report_shown_text(char *buf, size_t len, const char *text, size_t max);
-
-/* Why task V did not complete: "exit 2", "SIGKILL", "timeout"; with
- * DETAIL, a failure without an exit status carries the slot's message
- * ("setup: open pty: ...").  A retried task says which attempt ended so
- * ("exit 2, attempt 3"). */
-void report_cause(char *buf, size_t len, const struct os_slot_view *v, int detail);
 
 #endif

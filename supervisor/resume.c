@@ -8,58 +8,43 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "logdir.h"
-#include "resume.h"
-#include "state.h"
+#include "logdir/joblog.h"
+#include "supervisor/resume.h"
+#include "shm/state.h"
 
 enum done { NOT_DONE = 0, DONE_COMPLETED, DONE_FAILED, DONE_OTHER };
 
-static const char header[] =
-	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand";
-
-/* The field after TABS tabs in LINE (the Command field may hold tabs). */
-static const char *field(const char *line, int tabs)
+static int check_line(const char *line, size_t linelen, uint64_t lineno,
+		      const struct tasklist *t, unsigned char *done, uint32_t *attempts,
+		      char *err, size_t len)
 {
-	while (tabs-- > 0) {
-		line = strchr(line, '\t');
-		if (!line)
-			return NULL;
-		line++;
-	}
-	return line;
-}
+	struct joblog_line l;
+	const char *why = NULL;
+	int64_t i;
 
-static int check_line(char *line, uint64_t lineno, const struct tasklist *t,
-		      unsigned char *done, uint32_t *attempts, char *err, size_t len)
-{
-	const char *state = field(line, 8), *attempt = field(line, 9), *cmd = field(line, 10);
-	char *end, name[16];
-	unsigned long seq = strtoul(line, &end, 10), n;
-	int64_t i = seq && seq <= UINT32_MAX ? tasklist_find(t, (uint32_t)seq) : -1;
-	int st;
-
-	if (!state || !attempt || !cmd || *end != '\t' || seq == 0 || seq > t->listed) {
-		snprintf(err, len, "joblog:%llu: not a job-log line of this task list",
-			 (unsigned long long)lineno);
+	/* WHY is set by a refused parse, or here */
+	if (!joblog_line_parse(line, linelen, &l, &why) && l.seq > t->listed)
+		why = "task number above the task list's";
+	if (why) {
+		snprintf(err, len, "joblog:%llu: not a job-log line of this task list (%s)",
+			 (unsigned long long)lineno, why);
 		return -EINVAL;
 	}
+	i = tasklist_find(t, l.seq);
 	if (i < 0) {
-		snprintf(err, len, "joblog:%llu: task %lu is not one of this run's tasks (a log "
-			 "of another --shard?)", (unsigned long long)lineno, seq);
+		snprintf(err, len, "joblog:%llu: task %u is not one of this run's tasks (a log "
+			 "of another --shard?)", (unsigned long long)lineno, l.seq);
 		return -EINVAL;
 	}
-	if (strlen(cmd) != t->lens[i] || memcmp(cmd, t->cmds[i], strlen(cmd))) {
-		snprintf(err, len, "joblog:%llu: task %lu was a different command: the task "
-			 "list changed since that run", (unsigned long long)lineno, seq);
+	if (l.cmd_len != t->lens[i] || memcmp(l.cmd, t->cmds[i], l.cmd_len)) {
+		snprintf(err, len, "joblog:%llu: task %u was a different command: the task "
+			 "list changed since that run", (unsigned long long)lineno, l.seq);
 		return -EINVAL;
 	}
-	snprintf(name, sizeof(name), "%.*s", (int)(attempt - state - 1), state);
-	st = os_state_parse(name);
-	done[i] = st == OS_COMPLETED ? DONE_COMPLETED
-		: st == OS_FAILED ? DONE_FAILED : DONE_OTHER;
-	n = strtoul(attempt, &end, 10);
-	if (*end == '\t' && n > attempts[i] && n < UINT32_MAX / 2)
-		attempts[i] = (uint32_t)n;
+	done[i] = l.state == OS_COMPLETED ? DONE_COMPLETED
+		: l.state == OS_FAILED ? DONE_FAILED : DONE_OTHER;
+	if (l.attempt > attempts[i] && l.attempt < UINT32_MAX / 2)
+		attempts[i] = l.attempt;
 	return 0;
 }
 
@@ -84,13 +69,13 @@ static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (++lineno == 1) {
-			if (strcmp(line, header) != 0) {
+			if (!joblog_is_header(line, (size_t)n)) {
 				snprintf(err, len, "joblog:1: not a oneshot job log header");
 				ret = -EINVAL;
 			}
 			continue;
 		}
-		ret = check_line(line, lineno, t, done, attempts, err, len);
+		ret = check_line(line, (size_t)n, lineno, t, done, attempts, err, len);
 	}
 	if (!ret && lineno == 0) {
 		snprintf(err, len, "joblog: empty");

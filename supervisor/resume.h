@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tasklist.h"
+#include "supervisor/tasklist.h"
 
 struct resume_plan {
 	uint32_t skipped_completed; /* tasks the log has COMPLETED: not run */

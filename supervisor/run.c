@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pidindex.h"
-#include "run.h"
-#include "state.h"
-#include "syslogger.h"
-#include "util.h"
-#include "workers.h"
+#include "supervisor/pidindex.h"
+#include "supervisor/run.h"
+#include "shm/state.h"
+#include "supervisor/syslogger.h"
+#include "shm/util.h"
+#include "supervisor/workers.h"
 
 int run_init(struct run *r)
 {

@@ -9,12 +9,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "metrics.h"
-#include "options.h"
-#include "resume.h"
-#include "progress.h"
-#include "table.h"
-#include "tasklist.h"
+#include "supervisor/metrics.h"
+#include "supervisor/options.h"
+#include "supervisor/resume.h"
+#include "supervisor/progress.h"
+#include "shm/table.h"
+#include "supervisor/tasklist.h"
 
 struct worker_ref;
 struct pid_index;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shard.h"
-#include "util.h"
+#include "supervisor/shard.h"
+#include "shm/util.h"
 
 static int refuse(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -9,9 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tasklist.h"
+#include "logdir/summary.h"
+#include "supervisor/tasklist.h"
 
-#define SHARD_COUNT_MAX 1000000u
+#define SHARD_COUNT_MAX SUMMARY_SHARD_COUNT_MAX
 
 struct shard {
 	uint32_t index;   /* K */

@@ -16,16 +16,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "detach.h"
-#include "logdir.h"
-#include "options.h"
-#include "resume.h"
-#include "report.h"
-#include "run.h"
-#include "shard.h"
-#include "state.h"
-#include "tasklist.h"
-#include "util.h"
+#include "supervisor/detach.h"
+#include "logdir/joblog.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+#include "supervisor/options.h"
+#include "supervisor/resume.h"
+#include "supervisor/report.h"
+#include "supervisor/run.h"
+#include "supervisor/shard.h"
+#include "shm/state.h"
+#include "supervisor/tasklist.h"
+#include "shm/util.h"
 
 #define EXIT_USAGE 2
 #define EXIT_LIVE  3

@@ -7,11 +7,11 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "report.h"
-#include "run.h"
-#include "state.h"
-#include "syslogger.h"
-#include "util.h"
+#include "supervisor/report.h"
+#include "supervisor/run.h"
+#include "shm/state.h"
+#include "supervisor/syslogger.h"
+#include "shm/util.h"
 
 static int opened;
 
@@ -35,8 +35,8 @@ void syslogger_task_end(struct run *r, uint32_t i, const struct os_slot_view *v)
 
 	if (!opened || (v->state != OS_FAILED && v->state != OS_INTERRUPTED))
 		return;
-	report_cause(why, sizeof(why), v, 1);
-	report_shown_text(cmd, sizeof(cmd), r->tasks->cmds[i], SYSLOGGER_CMD_MAX);
+	fmt_cause(why, sizeof(why), v, 1);
+	fmt_shown_text(cmd, sizeof(cmd), r->tasks->cmds[i], SYSLOGGER_CMD_MAX);
 	syslog(LOG_WARNING, "task %u %s (%s): %s", v->id, os_state_name(v->state), why, cmd);
 }
 
@@ -47,7 +47,7 @@ void syslogger_finish(struct run *r, int status)
 
 	if (!opened)
 		return;
-	report_duration(took, sizeof(took), atomic_load(&h->end_mono_ns) - h->start_mono_ns, 1);
+	fmt_elapsed(took, sizeof(took), atomic_load(&h->end_mono_ns) - h->start_mono_ns, 1);
 	syslog(LOG_INFO, "run ended: exit status %d, %u tasks: %u completed, %u failed, %u interrupted, "
 	       "%u not started, in %s",
 	       status, h->slot_count, atomic_load(&h->counts[OS_COMPLETED]),

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "slot.h"
+#include "shm/slot.h"
 
 struct run;
 

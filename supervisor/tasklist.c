@@ -9,8 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "table.h"
-#include "tasklist.h"
+#include "shm/table.h"
+#include "supervisor/tasklist.h"
 
 /* Wait until FD has data or EOF; -ETIMEDOUT after IDLE_MS of nothing. */
 static int wait_input(int fd, int idle_ms)

@@ -14,14 +14,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "logdir.h"
-#include "pidindex.h"
-#include "slot.h"
-#include "state.h"
-#include "syslogger.h"
-#include "util.h"
-#include "worker.h"
-#include "workers.h"
+#include "logdir/joblog.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+#include "supervisor/pidindex.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "supervisor/syslogger.h"
+#include "shm/util.h"
+#include "worker/worker.h"
+#include "supervisor/workers.h"
 
 static struct os_slot *slot_of(struct run *r, uint32_t i)
 {

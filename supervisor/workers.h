@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "run.h"
+#include "supervisor/run.h"
 
 struct worker_ref {
 	pid_t pid;            /* 0: entry unused */

@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "check_suites.h"
+#include "tests/check_suites.h"
 
 int main(void)
 {

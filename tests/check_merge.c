@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "logdir.h"
-#include "merge.h"
-#include "state.h"
+#include "tests/check_suites.h"
+#include "logdir/joblog.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+#include "merge/merge.h"
+#include "shm/state.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -46,10 +48,10 @@ static void rm_rf(const char *path)
 }
 
 /* Parse LINE; returns 0 or -EINVAL and keeps the reason in WHY. */
-static int parse(const char *line, struct merge_line *l, const char **why)
+static int parse(const char *line, struct joblog_line *l, const char **why)
 {
 	*why = NULL;
-	return merge_line_parse(line, strlen(line), l, why);
+	return joblog_line_parse(line, strlen(line), l, why);
 }
 
 #define GOOD_FIELDS "1795299248.072\t0.001\t0\t2\t0\t0\tCOMPLETED\t1\t"
@@ -58,7 +60,7 @@ static int parse(const char *line, struct merge_line *l, const char **why)
 
 START_TEST(line_good)
 {
-	struct merge_line l;
+	struct joblog_line l;
 	const char *why;
 
 	ck_assert_int_eq(parse("14\t:\t1795299248.080\t0.000\t0\t0\t2\t0\tFAILED\t3\t"
@@ -110,14 +112,14 @@ START_TEST(line_bad)
 		{ "1\t:\t1\t1\t0\t2\t0\t0\tCOMPLETED\t1", "fewer than 11" },
 		{ "", "fewer than 11" },
 	};
-	struct merge_line l;
+	struct joblog_line l;
 	const char *why;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_msg(parse(cases[i].line, &l, &why) == -EINVAL, "case %zu accepted", i);
 		ck_assert_msg(strstr(why, cases[i].why), "case %zu: '%s'", i, why);
 	}
-	ck_assert_int_eq(merge_line_parse("1\t:\t" GOOD_FIELDS "a\0b", sizeof("1\t:\t" GOOD_FIELDS
+	ck_assert_int_eq(joblog_line_parse("1\t:\t" GOOD_FIELDS "a\0b", sizeof("1\t:\t" GOOD_FIELDS
 					  "a\0b") - 1, &l, &why), -EINVAL);
 	ck_assert_str_eq(why, "a NUL byte in the line");
 }
@@ -132,10 +134,10 @@ START_TEST(summary_round_trip)
 	struct summary s = { .name = "m.2", .supervisor_pid = 7, .exit_status = 1,
 			     .stop_signal = 15, .total = 5, .listed = 20,
 			     .shard_index = 2, .shard_count = 4 };
-	struct merge_summary got;
+	struct summary_info got;
 
 	ck_assert_int_eq(summary_write(fd, &s), 0);
-	ck_assert_int_eq(merge_summary_read(fd, dir, &got, err, sizeof(err)), 0);
+	ck_assert_int_eq(summary_read(fd, dir, &got, err, sizeof(err)), 0);
 	ck_assert_uint_eq(got.shard_index, 2);
 	ck_assert_uint_eq(got.shard_count, 4);
 	ck_assert_uint_eq(got.listed, 20);
@@ -145,28 +147,28 @@ START_TEST(summary_round_trip)
 	s.shard_count = 0; /* unsharded: "shard": null is shard 0 of 1 */
 	s.stop_signal = 0;
 	ck_assert_int_eq(summary_write(fd, &s), 0);
-	ck_assert_int_eq(merge_summary_read(fd, dir, &got, err, sizeof(err)), 0);
+	ck_assert_int_eq(summary_read(fd, dir, &got, err, sizeof(err)), 0);
 	ck_assert_uint_eq(got.shard_index, 0);
 	ck_assert_uint_eq(got.shard_count, 1);
 	ck_assert_int_eq(got.stop_signal, 0);
 	ck_assert_int_eq(unlinkat(fd, "summary.json", 0), 0);
-	ck_assert_int_eq(merge_summary_read(fd, dir, &got, err, sizeof(err)), -ENOENT);
+	ck_assert_int_eq(summary_read(fd, dir, &got, err, sizeof(err)), -ENOENT);
 	close(fd);
 	rm_rf(dir);
 }
 END_TEST
 
 /* Parse TEXT as summary.json of file "S"; ERR keeps the reason. */
-static int summary(const char *text, struct merge_summary *out, char *err)
+static int summary(const char *text, struct summary_info *out, char *err)
 {
 	err[0] = '\0';
-	return merge_summary_parse(text, strlen(text), "S", out, err, MERGE_ERR_MAX);
+	return summary_parse(text, strlen(text), "S", out, err, MERGE_ERR_MAX);
 }
 
 START_TEST(summary_tolerant)
 {
 	char err[MERGE_ERR_MAX];
-	struct merge_summary got;
+	struct summary_info got;
 
 	ck_assert_int_eq(summary("{\"listed\":40,\"future\":{\"a\":[1,2.5e3,{\"b\":null}],"
 				 "\"c\":\"x\\\"y\"},\"shard\":{\"count\":4,\"index\":3},"
@@ -209,7 +211,7 @@ START_TEST(summary_refused)
 		{ "{\"host\": \"h\n\"}", "a control character" },
 	};
 	char err[MERGE_ERR_MAX];
-	struct merge_summary got;
+	struct summary_info got;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ck_assert_msg(summary(cases[i].text, &got, err) == -EINVAL, "case %zu accepted", i);
@@ -395,13 +397,13 @@ START_TEST(summary_number_at_end)
 	static const char text[] = "{\"host\": \"h\", \"exit_status\": 0, \"shard\": null, "
 		"\"listed\": 12}";
 	char err[MERGE_ERR_MAX];
-	struct merge_summary got;
+	struct summary_info got;
 
 	/* "...\"listed\": 1" then "2}": cut after the 1 */
-	ck_assert_int_eq(merge_summary_parse(text, sizeof(text) - 3, "S", &got, err, sizeof(err)),
+	ck_assert_int_eq(summary_parse(text, sizeof(text) - 3, "S", &got, err, sizeof(err)),
 			 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "',' or '}' expected"));
-	ck_assert_int_eq(merge_summary_parse(text, sizeof(text) - 1, "S", &got, err, sizeof(err)), 0);
+	ck_assert_int_eq(summary_parse(text, sizeof(text) - 1, "S", &got, err, sizeof(err)), 0);
 	ck_assert_uint_eq(got.listed, 12);
 	/* a lone '-' is no number */
 	ck_assert_int_eq(summary("{\"host\": \"h\", \"exit_status\": -, \"shard\": null, "
@@ -422,12 +424,12 @@ START_TEST(file_not_regular)
 
 	ck_assert_int_eq(mkfifoat(fd, "fifo", 0600), 0);
 	ck_assert_int_eq(symlinkat("/etc/passwd", fd, "link"), 0);
-	ck_assert_int_eq(merge_file_read(fd, "fifo", 0, &buf, &len), MERGE_NOT_REGULAR);
-	ck_assert_int_eq(merge_file_read(fd, "link", 0, &buf, &len), -ELOOP);
-	ck_assert_str_eq(merge_file_error(-ELOOP), "a symbolic link (not followed)");
+	ck_assert_int_eq(logdir_file_read(fd, "fifo", 0, &buf, &len), LOGDIR_NOT_REGULAR);
+	ck_assert_int_eq(logdir_file_read(fd, "link", 0, &buf, &len), -ELOOP);
+	ck_assert_str_eq(logdir_file_error(-ELOOP), "a symbolic link (not followed)");
 	put(fd, "big", "0123456789");
-	ck_assert_int_eq(merge_file_read(fd, "big", 9, &buf, &len), -EFBIG);
-	ck_assert_int_eq(merge_file_read(fd, "big", 10, &buf, &len), 0);
+	ck_assert_int_eq(logdir_file_read(fd, "big", 9, &buf, &len), -EFBIG);
+	ck_assert_int_eq(logdir_file_read(fd, "big", 10, &buf, &len), 0);
 	ck_assert_uint_eq(len, 10);
 	ck_assert_str_eq(buf, "0123456789");
 	free(buf);

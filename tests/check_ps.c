@@ -17,25 +17,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "ps_event.h"
-#include "ps_format.h"
-#include "ps_json.h"
-#include "ps_run.h"
-#include "slot.h"
-#include "state.h"
-#include "table.h"
-#include "util.h"
+#include "tests/check_suites.h"
+#include "logdir/events.h"
+#include "fmt/fmt.h"
+#include "fmt/json.h"
+#include "shm/reader.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/table.h"
+#include "shm/util.h"
 
 /* ------------------------------------------------------------ helpers */
 
 /* Escape LEN bytes of SRC; the result lives until the next call. */
 static const char *esc(const char *src, size_t len)
 {
-	static char buf[PS_JSON_ESCAPED_MAX(512)];
+	static char buf[FMT_JSON_ESCAPED_MAX(512)];
 
 	ck_assert_uint_le(len, 512);
-	ck_assert_uint_eq(ps_json_escape(buf, src, len), strlen(buf));
+	ck_assert_uint_eq(fmt_json_escape(buf, src, len), strlen(buf));
 	return buf;
 }
 
@@ -71,7 +71,7 @@ static int json_body_valid(const char *s)
 			}
 			continue;
 		}
-		n = ps_utf8_next(p + i, len - i, &cp);
+		n = fmt_utf8_next(p + i, len - i, &cp);
 		if (n == 0)
 			return 0;
 		i += n;
@@ -166,16 +166,16 @@ START_TEST(test_json_stream_writers)
 
 	ck_assert_ptr_nonnull(f);
 	putc('{', f);
-	ps_json_key(f, "s", 1);
-	ps_json_string(f, "q\"\n\xff", 4);
-	ps_json_key(f, "n", 0);
-	ps_json_cstr(f, NULL);
-	ps_json_key(f, "max", 0);
-	ps_json_u64(f, UINT64_MAX);
-	ps_json_key(f, "min", 0);
-	ps_json_i64(f, INT64_MIN);
-	ps_json_key(f, "zero", 0);
-	ps_json_i64(f, 0);
+	fmt_json_key(f, "s", 1);
+	fmt_json_string(f, "q\"\n\xff", 4);
+	fmt_json_key(f, "n", 0);
+	fmt_json_cstr(f, NULL);
+	fmt_json_key(f, "max", 0);
+	fmt_json_u64(f, UINT64_MAX);
+	fmt_json_key(f, "min", 0);
+	fmt_json_i64(f, INT64_MIN);
+	fmt_json_key(f, "zero", 0);
+	fmt_json_i64(f, 0);
 	putc('}', f);
 	fclose(f);
 	ck_assert_str_eq(buf, "{\"s\":\"q\\\"\\n\\ufffd\",\"n\":null,\"max\":18446744073709551615,"
@@ -188,9 +188,9 @@ END_TEST
 
 static const char *bytes(uint64_t v)
 {
-	static char buf[PS_FMT_BYTES_MAX];
+	static char buf[FMT_BYTES_MAX];
 
-	ck_assert_uint_eq(ps_fmt_bytes(buf, v), strlen(buf));
+	ck_assert_uint_eq(fmt_bytes(buf, v), strlen(buf));
 	return buf;
 }
 
@@ -217,9 +217,9 @@ END_TEST
 
 static const char *dur(int64_t ns)
 {
-	static char buf[PS_FMT_DURATION_MAX];
+	static char buf[FMT_DURATION_MAX];
 
-	ck_assert_uint_eq(ps_fmt_duration(buf, ns), strlen(buf));
+	ck_assert_uint_eq(fmt_duration(buf, ns), strlen(buf));
 	return buf;
 }
 
@@ -247,9 +247,9 @@ END_TEST
 
 static const char *secs(int64_t ns)
 {
-	static char buf[PS_FMT_DURATION_MAX];
+	static char buf[FMT_DURATION_MAX];
 
-	ck_assert_uint_eq(ps_fmt_seconds(buf, ns), strlen(buf));
+	ck_assert_uint_eq(fmt_seconds(buf, ns), strlen(buf));
 	return buf;
 }
 
@@ -268,32 +268,32 @@ END_TEST
 
 START_TEST(test_fmt_iso8601)
 {
-	char buf[PS_FMT_TIME_MAX];
+	char buf[FMT_TIME_MAX];
 
-	ps_fmt_iso8601(buf, 0);
+	fmt_iso8601(buf, 0);
 	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000Z");
-	ps_fmt_iso8601(buf, S(1700000000) + 123456789);
+	fmt_iso8601(buf, S(1700000000) + 123456789);
 	ck_assert_str_eq(buf, "2023-11-14T22:13:20.123Z");
-	ps_fmt_iso8601(buf, -1);
+	fmt_iso8601(buf, -1);
 	ck_assert_str_eq(buf, "1969-12-31T23:59:59.999Z");
 }
 END_TEST
 
 START_TEST(test_signal_names)
 {
-	char buf[PS_SIGNAME_MAX];
+	char buf[FMT_SIGNAME_MAX];
 
-	ck_assert_str_eq(ps_signal_name(SIGKILL, buf), "SIGKILL");
-	ck_assert_str_eq(ps_signal_name(SIGTERM, buf), "SIGTERM");
-	ck_assert_str_eq(ps_signal_name(SIGHUP, buf), "SIGHUP");
-	ck_assert_str_eq(ps_signal_name(SIGSEGV, buf), "SIGSEGV");
-	ck_assert_str_eq(ps_signal_name(SIGSYS, buf), "SIGSYS");
-	ck_assert_str_eq(ps_signal_name(SIGRTMIN, buf), "SIGRTMIN");
-	ck_assert_str_eq(ps_signal_name(SIGRTMIN + 3, buf), "SIGRTMIN+3");
-	ck_assert_str_eq(ps_signal_name(SIGRTMAX, buf), "SIGRTMAX");
-	ck_assert_str_eq(ps_signal_name(0, buf), "SIG0");
-	ck_assert_str_eq(ps_signal_name(200, buf), "SIG200");
-	ck_assert_str_eq(ps_signal_name(-1, buf), "SIG-1");
+	ck_assert_str_eq(fmt_signal_name(SIGKILL, buf), "SIGKILL");
+	ck_assert_str_eq(fmt_signal_name(SIGTERM, buf), "SIGTERM");
+	ck_assert_str_eq(fmt_signal_name(SIGHUP, buf), "SIGHUP");
+	ck_assert_str_eq(fmt_signal_name(SIGSEGV, buf), "SIGSEGV");
+	ck_assert_str_eq(fmt_signal_name(SIGSYS, buf), "SIGSYS");
+	ck_assert_str_eq(fmt_signal_name(SIGRTMIN, buf), "SIGRTMIN");
+	ck_assert_str_eq(fmt_signal_name(SIGRTMIN + 3, buf), "SIGRTMIN+3");
+	ck_assert_str_eq(fmt_signal_name(SIGRTMAX, buf), "SIGRTMAX");
+	ck_assert_str_eq(fmt_signal_name(0, buf), "SIG0");
+	ck_assert_str_eq(fmt_signal_name(200, buf), "SIG200");
+	ck_assert_str_eq(fmt_signal_name(-1, buf), "SIG-1");
 }
 END_TEST
 
@@ -301,16 +301,16 @@ START_TEST(test_utf8_next)
 {
 	uint32_t cp = 0;
 
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"A", 1, &cp), 1);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"A", 1, &cp), 1);
 	ck_assert_uint_eq(cp, 'A');
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
 	ck_assert_uint_eq(cp, 0xe9);
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xf4\x8f\xbf\xbf", 4, &cp), 4);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xf4\x8f\xbf\xbf", 4, &cp), 4);
 	ck_assert_uint_eq(cp, 0x10ffff);
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xc3\xa9", 1, &cp), 0);
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xc1\x81", 2, &cp), 0);
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xed\xbf\xbf", 3, &cp), 0);
-	ck_assert_uint_eq(ps_utf8_next((const unsigned char *)"\xf5\x80\x80\x80", 4, &cp), 0);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xc3\xa9", 1, &cp), 0);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xc1\x81", 2, &cp), 0);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xed\xbf\xbf", 3, &cp), 0);
+	ck_assert_uint_eq(fmt_utf8_next((const unsigned char *)"\xf5\x80\x80\x80", 4, &cp), 0);
 }
 END_TEST
 
@@ -319,7 +319,7 @@ static const char *term(const char *src, size_t len, size_t cols, int utf8)
 	static char buf[256];
 
 	ck_assert_uint_lt(len, sizeof(buf));
-	ck_assert_uint_eq(ps_fmt_terminal_text(buf, src, len, cols, utf8), strlen(buf));
+	ck_assert_uint_eq(fmt_terminal_text(buf, src, len, cols, utf8), strlen(buf));
 	return buf;
 }
 
@@ -360,9 +360,9 @@ END_TEST
 
 START_TEST(test_event_parse)
 {
-	struct ps_event ev;
+	struct events_line ev;
 
-	ck_assert_int_eq(ps_event_parse(LINE("{\"time\":\"2024-05-01T12:00:00.250000Z\",\"run\":"
+	ck_assert_int_eq(events_parse_line(LINE("{\"time\":\"2024-05-01T12:00:00.250000Z\",\"run\":"
 					     "\"r.1\",\"task\":3,\"event\":\"detect_silence\","
 					     "\"from\":\"RUNNING\",\"to\":\"IDLE\",\"reason\":null}"),
 				    &ev), 0);
@@ -374,8 +374,8 @@ START_TEST(test_event_parse)
 	ck_assert_str_eq(ev.reason, "");
 	ck_assert_int_eq(ev.time_ns, S(1714564800) + 250000000);
 	/* Any member order, spaces, extra members of every type, escapes. */
-	ck_assert_int_eq(ps_event_parse(LINE(" { \"extra\" : [1] }"), &ev), -EINVAL);
-	ck_assert_int_eq(ps_event_parse(LINE("{ \"to\" : \"INTERRUPTED\", \"x\": true, \"y\": "
+	ck_assert_int_eq(events_parse_line(LINE(" { \"extra\" : [1] }"), &ev), -EINVAL);
+	ck_assert_int_eq(events_parse_line(LINE("{ \"to\" : \"INTERRUPTED\", \"x\": true, \"y\": "
 					     "-1.5e3, \"z\": \"a\\\"b\\u00e9\", \"reason\":"
 					     "\"time\\u006fut\", \"from\":\"IDLE\", \"event\":"
 					     "\"interrupt\", \"task\": 4294967295, \"run\":\"r\","
@@ -389,7 +389,7 @@ END_TEST
 
 START_TEST(test_event_parse_refuses)
 {
-	struct ps_event ev;
+	struct events_line ev;
 	static const char *const bad[] = {
 		"",
 		"{}",
@@ -417,7 +417,7 @@ START_TEST(test_event_parse_refuses)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(ps_event_parse(bad[i], strlen(bad[i]), &ev) == -EINVAL, "line %zu", i);
+		ck_assert_msg(events_parse_line(bad[i], strlen(bad[i]), &ev) == -EINVAL, "line %zu", i);
 }
 END_TEST
 
@@ -425,16 +425,16 @@ START_TEST(test_iso8601_parse)
 {
 	int64_t ns;
 
-	ck_assert_int_eq(ps_iso8601_parse("1970-01-01T00:00:00Z", &ns), 0);
+	ck_assert_int_eq(fmt_iso8601_parse("1970-01-01T00:00:00Z", &ns), 0);
 	ck_assert_int_eq(ns, 0);
-	ck_assert_int_eq(ps_iso8601_parse("2023-11-14T22:13:20.123456789Z", &ns), 0);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-11-14T22:13:20.123456789Z", &ns), 0);
 	ck_assert_int_eq(ns, S(1700000000) + 123456789);
-	ck_assert_int_eq(ps_iso8601_parse("2023-11-14T22:13:20.5Z", &ns), 0);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-11-14T22:13:20.5Z", &ns), 0);
 	ck_assert_int_eq(ns, S(1700000000) + 500000000);
-	ck_assert_int_eq(ps_iso8601_parse("2023-11-14 22:13:20Z", &ns), -EINVAL);
-	ck_assert_int_eq(ps_iso8601_parse("2023-11-14T22:13:20", &ns), -EINVAL);
-	ck_assert_int_eq(ps_iso8601_parse("2023-13-14T22:13:20Z", &ns), -EINVAL);
-	ck_assert_int_eq(ps_iso8601_parse("2023-11-14T22:13:20.Z", &ns), -EINVAL);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-11-14 22:13:20Z", &ns), -EINVAL);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-11-14T22:13:20", &ns), -EINVAL);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-13-14T22:13:20Z", &ns), -EINVAL);
+	ck_assert_int_eq(fmt_iso8601_parse("2023-11-14T22:13:20.Z", &ns), -EINVAL);
 }
 END_TEST
 
@@ -445,22 +445,22 @@ START_TEST(test_objname_parse)
 	char name[OS_NAME_MAX + 1];
 	uid_t uid;
 
-	ck_assert_int_eq(ps_objname_parse("oneshot.1000.nightly", &uid, name), 0);
+	ck_assert_int_eq(os_objname_parse("oneshot.1000.nightly", &uid, name), 0);
 	ck_assert_uint_eq(uid, 1000);
 	ck_assert_str_eq(name, "nightly");
 	/* The uid is the field between the first two dots; names hold dots. */
-	ck_assert_int_eq(ps_objname_parse("oneshot.0.build.v1.2", &uid, name), 0);
+	ck_assert_int_eq(os_objname_parse("oneshot.0.build.v1.2", &uid, name), 0);
 	ck_assert_uint_eq(uid, 0);
 	ck_assert_str_eq(name, "build.v1.2");
-	ck_assert_int_eq(ps_objname_parse("oneshot.1000.", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot..x", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.01.x", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.-1.x", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.99999999999.x", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.1000..hidden", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.1000.a b", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("oneshot.1000", &uid, name), -EINVAL);
-	ck_assert_int_eq(ps_objname_parse("sem.oneshot.1000.x", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.1000.", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot..x", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.01.x", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.-1.x", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.99999999999.x", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.1000..hidden", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.1000.a b", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("oneshot.1000", &uid, name), -EINVAL);
+	ck_assert_int_eq(os_objname_parse("sem.oneshot.1000.x", &uid, name), -EINVAL);
 }
 END_TEST
 
@@ -529,7 +529,7 @@ START_TEST(test_snapshot)
 {
 	char run[OS_NAME_MAX + 1];
 	struct os_table t;
-	struct ps_run r;
+	struct os_run r;
 	struct os_slot *s;
 	const char *why = NULL;
 
@@ -541,7 +541,7 @@ START_TEST(test_snapshot)
 	atomic_store(&s->output_bytes, 1536);
 	os_slot_write_end(s);
 	run_name(run, sizeof(run), "snap");
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
 	ck_assert_str_eq(r.name, run);
 	ck_assert_int_eq(r.alive, 1);
 	ck_assert_uint_eq(r.total, 3);
@@ -556,21 +556,21 @@ START_TEST(test_snapshot)
 	ck_assert_uint_eq(r.tasks[1].cmd_len, strlen("printf '\"\\x01\xff'"));
 	ck_assert_int_eq(memcmp(r.strings + r.tasks[1].cmd_pos, "printf '\"\\x01\xff'",
 				r.tasks[1].cmd_len), 0);
-	ps_run_free(&r);
+	os_run_free(&r);
 	/* A writer stuck inside its section: the slot shows as busy, no wait. */
 	os_slot_write_begin(os_table_slot(&t, 2));
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
 	ck_assert_int_eq(r.tasks[2].busy, 1);
 	ck_assert_uint_eq(r.tasks[2].v.state, OS_CREATED);
-	ps_run_free(&r);
+	os_run_free(&r);
 	os_table_close(&t);
 	/* The lock went with the creator's descriptor: dead now. */
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_COUNTS, &r, &why), 0);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_COUNTS, &r, &why), 0);
 	ck_assert_int_eq(r.alive, 0);
-	ps_run_free(&r);
+	os_run_free(&r);
 	unlink_run("snap");
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_COUNTS, &r, &why), -ENOENT);
-	ps_run_free(&r);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_COUNTS, &r, &why), -ENOENT);
+	os_run_free(&r);
 }
 END_TEST
 
@@ -579,7 +579,7 @@ START_TEST(test_many_busy_slots)
 {
 	char run[OS_NAME_MAX + 1];
 	struct os_table t;
-	struct ps_run r;
+	struct os_run r;
 	const char *why = NULL;
 	int64_t t0;
 
@@ -588,12 +588,12 @@ START_TEST(test_many_busy_slots)
 		os_slot_write_begin(os_table_slot(&t, i));
 	run_name(run, sizeof(run), "busy");
 	t0 = os_now_mono_ns();
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
 	ck_assert_int_lt(os_now_mono_ns() - t0, 2000000000LL);
 	ck_assert_int_eq(r.tasks[0].busy, 1);
 	ck_assert_int_eq(r.tasks[4999].busy, 1);
 	ck_assert_uint_eq(r.counts[OS_CREATED], 5000);
-	ps_run_free(&r);
+	os_run_free(&r);
 	os_table_close(&t);
 	unlink_run("busy");
 	unlink_run("fifo");
@@ -605,27 +605,27 @@ START_TEST(test_truncated_under_reader)
 {
 	char run[OS_NAME_MAX + 1];
 	struct os_table t, rd;
-	struct ps_gen gen;
-	struct ps_run r;
+	struct os_gen gen;
+	struct os_run r;
 	const char *why = NULL;
 
-	ck_assert_int_eq(ps_guard_install(), 0);
+	ck_assert_int_eq(os_guard_install(), 0);
 	make_table("trunc", 2000, &t);
 	run_name(run, sizeof(run), "trunc");
-	ck_assert_int_eq(ps_run_open(geteuid(), run, &rd, &gen, &why), 0);
+	ck_assert_int_eq(os_run_open(geteuid(), run, &rd, &gen, &why), 0);
 	/* What a new run of the same name does first. */
 	ck_assert_int_eq(ftruncate(t.fd, 0), 0);
-	ck_assert_int_eq(ps_run_load(&rd, geteuid(), run, &gen, PS_LOAD_TASKS, &r, &why), -ESTALE);
+	ck_assert_int_eq(os_run_load(&rd, geteuid(), run, &gen, OS_LOAD_TASKS, &r, &why), -ESTALE);
 	ck_assert_ptr_nonnull(why);
-	ps_run_free(&r);
+	os_run_free(&r);
 	/* Truncated to a size that still holds the header. */
 	ck_assert_int_eq(ftruncate(t.fd, (off_t)(OS_HEADER_SIZE + 100 * OS_SLOT_SIZE)), 0);
-	ck_assert_int_eq(ps_run_load(&rd, geteuid(), run, &gen, PS_LOAD_TASKS, &r, &why), -ESTALE);
-	ps_run_free(&r);
+	ck_assert_int_eq(os_run_load(&rd, geteuid(), run, &gen, OS_LOAD_TASKS, &r, &why), -ESTALE);
+	os_run_free(&r);
 	os_table_close(&rd);
 	/* And opened afresh it is simply invalid. */
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), -EPROTO);
-	ps_run_free(&r);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), -EPROTO);
+	os_run_free(&r);
 	os_table_close(&t);
 	unlink_run("trunc");
 }
@@ -635,7 +635,7 @@ START_TEST(test_random_bytes)
 {
 	char run[OS_NAME_MAX + 1], obj[128];
 	unsigned char junk[OS_HEADER_SIZE * 3];
-	struct ps_run r;
+	struct os_run r;
 	const char *why = NULL;
 	int fd;
 
@@ -655,9 +655,9 @@ START_TEST(test_random_bytes)
 		ck_assert_int_eq(fchmod(fd, 0600), 0);
 		ck_assert_int_eq(write(fd, junk, size), (ssize_t)size);
 		close(fd);
-		ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), -EPROTO);
+		ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), -EPROTO);
 		ck_assert_ptr_nonnull(why);
-		ps_run_free(&r);
+		os_run_free(&r);
 	}
 	shm_unlink(obj);
 }
@@ -667,16 +667,16 @@ END_TEST
 START_TEST(test_fifo_refused)
 {
 	char run[OS_NAME_MAX + 1], path[160];
-	struct ps_run r;
+	struct os_run r;
 	const char *why = NULL;
 
 	run_name(run, sizeof(run), "fifo");
 	snprintf(path, sizeof(path), "/dev/shm/oneshot.%u.%s", (unsigned)geteuid(), run);
 	unlink(path);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
-	ck_assert_int_eq(ps_run_snapshot(geteuid(), run, PS_LOAD_TASKS, &r, &why), -EPERM);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), -EPERM);
 	ck_assert_str_eq(why, "not a regular file");
-	ps_run_free(&r);
+	os_run_free(&r);
 	unlink(path);
 }
 END_TEST

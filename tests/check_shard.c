@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check_suites.h"
-#include "shard.h"
-#include "tasklist.h"
+#include "tests/check_suites.h"
+#include "supervisor/shard.h"
+#include "supervisor/tasklist.h"
 
 static const char *const env_names[] = {
 	"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",

@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "slot.h"
-#include "table.h"
+#include "tests/check_suites.h"
+#include "shm/slot.h"
+#include "shm/table.h"
 
 #define SNAPSHOTS     200000u
 #define MIN_DISTINCT  1000u

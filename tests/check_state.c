@@ -18,10 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "slot.h"
-#include "state.h"
-#include "table.h"
+#include "tests/check_suites.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/table.h"
 
 #define RACE_ROUNDS 500u /* forked pairs of racers; see RACE_SLOTS */
 

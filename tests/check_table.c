@@ -14,10 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "slot.h"
-#include "state.h"
-#include "table.h"
+#include "tests/check_suites.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/table.h"
 
 static const char *const suffixes[] = {
 	"open", "live", "busy", "valid", "mode", "owner", "proto", "args",

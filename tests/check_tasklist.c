@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check_suites.h"
-#include "table.h"
-#include "tasklist.h"
+#include "tests/check_suites.h"
+#include "shm/table.h"
+#include "supervisor/tasklist.h"
 
 /* tasklist_parse takes ownership of a malloc'd buffer with one spare byte. */
 static int parse(const char *text, size_t len, struct tasklist *l, struct tasklist_error *e)

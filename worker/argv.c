@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 /* Characters that mean nothing to the shell inside a word. */
 static int plain_char(char c)

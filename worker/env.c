@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 #define DEFAULT_TERM "TERM=xterm-256color"
 

@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 #define MIB ((rlim_t)1 << 20)
 

@@ -26,11 +26,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "slot.h"
-#include "state.h"
-#include "tail.h"
-#include "util.h"
+#include "worker/loop.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "worker/tail.h"
+#include "shm/util.h"
 
 #define BUF_SIZE   (64 * 1024)
 #define READ_MIN   4096            /* a PTY read returns at most ~4 KiB */

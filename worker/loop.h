@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 /* What the loop starts from: everything set up, the task running. */
 struct loop_start {

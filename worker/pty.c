@@ -11,7 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 /* Termios set through the master apply to the slave: the task starts on a
  * terminal configured before it can see it. */

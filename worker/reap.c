@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 /* Signal every child of this process listed by the kernel. */
 static int signal_children(int sig)

@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "worker.h"
+#include "worker/worker.h"
 
 static int spawn_attributes(posix_spawnattr_t *attr, posix_spawn_file_actions_t *fa,
 			    const char *slave_path, const sigset_t *reset, const char *dir)

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "tail.h"
-#include "util.h"
+#include "worker/tail.h"
+#include "shm/util.h"
 
 #define TAG_MAX    26   /* "[4294967295.4294967295]+ " */
 #define ERASE_MAX  258  /* "\r", up to 256 spaces, "\r" (TERM=dumb) */

@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "slot.h"
-#include "state.h"
-#include "util.h"
-#include "worker.h"
+#include "worker/loop.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/util.h"
+#include "worker/worker.h"
 
 static void record_pid(struct os_slot *s)
 {

@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "table.h"
+#include "shm/table.h"
 
 /* A soft resource limit for the task (--rlimit). */
 struct worker_rlimit {

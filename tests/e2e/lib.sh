@@ -39,7 +39,7 @@ fi
 # real binary, keeping its pid.
 SUPERVISE="${ONESHOT_SUPERVISE:-$ONESHOT_BUILDDIR/supervisor/oneshotd-supervise}"
 # the built programs, where make puts them
-PS="$ONESHOT_BUILDDIR/supervisor/oneshot-ps"
+PS="$ONESHOT_BUILDDIR/ps/oneshot-ps"
 if [ ! -x "$SUPERVISE" ]; then
 	echo "$TEST: $SUPERVISE is not built" >&2
 	exit 99

@@ -1,6 +1,6 @@
 /*
  * fuzz_merge.c: libFuzzer target for the readers of oneshot-ps --merge
- * (supervisor/merge_summary.c, merge_joblog.c) and the plan step after them
+ * (logdir/summary_read.c, logdir/joblog_read.c, merge/merge_joblog.c) and the plan step after them
  * (merge_plan.c, merge_out.c): log directories may come from other machines,
  * so every byte they hold is untrusted.
  *
@@ -9,17 +9,17 @@
  * summary and the job log is empty).  Then:
  *
  *  1. The summary is copied into a buffer of exactly its size (no NUL after
- *     it: merge_summary_parse takes TEXT and LEN, so reading past LEN is a
- *     bug ASan reports) and parsed by merge_summary_parse.  Accepted: host
+ *     it: summary_parse takes TEXT and LEN, so reading past LEN is a
+ *     bug ASan reports) and parsed by summary_parse.  Accepted: host
  *     non-empty, < 256 bytes, only [A-Za-z0-9._-]; exit_status 0..255;
- *     stopped_by_signal 0..127; shard index < count <= SHARD_COUNT_MAX; and
+ *     stopped_by_signal 0..127; shard index < count <= SUMMARY_SHARD_COUNT_MAX; and
  *     the values written back the way summary.c writes them parse to the
  *     same struct.  Refused: -EINVAL and a non-empty, NUL-terminated reason
  *     starting "S:".
- *  2. Every job-log line after the first goes through merge_line_parse and
+ *  2. Every job-log line after the first goes through joblog_line_parse and
  *     is compared with an independent model of the line format (the columns
- *     joblog.c writes, each field's rules as merge_joblog.c's comment and
- *     merge.h state them): same verdict, same numbers, rest and cmd pointing
+ *     joblog.c writes, each field's rules as joblog_read.c's comment and
+ *     joblog.h state them): same verdict, same numbers, rest and cmd pointing
  *     where the model says.
  *  3. The plan: one finished shard with that summary (or, when it was
  *     refused, "h", shard 0/1, 4096 listed, so the job log is still read)
@@ -44,10 +44,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "merge.h"
-#include "shard.h"
-#include "state.h"
-#include "fuzz_check.h"
+#include "merge/merge.h"
+#include "logdir/summary.h"
+#include "shm/state.h"
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LISTED_MAX 4096u
 #define FIELDS 11
 
-static const char header[] =
-	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand";
+static const char header[] = JOBLOG_HEADER;
 
 /* ERR (filled with 0x55 before the call) holds a NUL-terminated, non-empty
  * reason that starts with PREFIX. */
@@ -80,16 +79,16 @@ static int host_ok(const char *h)
 }
 
 /* Returns 1 and *OUT when the summary was accepted. */
-static int summary_part(const uint8_t *data, size_t size, struct merge_summary *out)
+static int summary_part(const uint8_t *data, size_t size, struct summary_info *out)
 {
 	char *text = malloc(size ? size : 1), err[MERGE_ERR_MAX], again[1024];
-	struct merge_summary back;
+	struct summary_info back;
 	int ret, n;
 
 	CHECK(text != NULL);
 	memcpy(text, data, size);
 	memset(err, 0x55, sizeof(err));
-	ret = merge_summary_parse(text, size, "S", out, err, sizeof(err));
+	ret = summary_parse(text, size, "S", out, err, sizeof(err));
 	free(text);
 	if (ret) {
 		CHECK(ret == -EINVAL);
@@ -99,7 +98,7 @@ static int summary_part(const uint8_t *data, size_t size, struct merge_summary *
 	CHECK(host_ok(out->host));
 	CHECK(out->exit_status >= 0 && out->exit_status <= 255);
 	CHECK(out->stop_signal >= 0 && out->stop_signal <= 127);
-	CHECK(out->shard_count >= 1 && out->shard_count <= SHARD_COUNT_MAX);
+	CHECK(out->shard_count >= 1 && out->shard_count <= SUMMARY_SHARD_COUNT_MAX);
 	CHECK(out->shard_index < out->shard_count);
 
 	/* Written back as summary.c would (shard 0/1 as null, as it writes an
@@ -117,7 +116,7 @@ static int summary_part(const uint8_t *data, size_t size, struct merge_summary *
 		     out->exit_status, sig, shard, out->listed);
 	CHECK(n > 0 && (size_t)n < sizeof(again));
 	memset(err, 0x55, sizeof(err));
-	CHECK(merge_summary_parse(again, (size_t)n, "S", &back, err, sizeof(err)) == 0);
+	CHECK(summary_parse(again, (size_t)n, "S", &back, err, sizeof(err)) == 0);
 	CHECK(strcmp(back.host, out->host) == 0);
 	CHECK(back.exit_status == out->exit_status && back.stop_signal == out->stop_signal);
 	CHECK(back.shard_index == out->shard_index && back.shard_count == out->shard_count);
@@ -161,7 +160,7 @@ static int model_seconds(const char *p, size_t n)
 }
 
 /* LINE (LEN bytes, NUL after it): 0 and the expected fields in *L, or -1. */
-static int model_line(const char *line, size_t len, struct merge_line *l)
+static int model_line(const char *line, size_t len, struct joblog_line *l)
 {
 	const char *f[FIELDS];
 	size_t fl[FIELDS];
@@ -227,7 +226,7 @@ static void lines_part(const char *joblog, size_t size)
 	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
 		size_t len = (size_t)(nl - p);
 		char *line;
-		struct merge_line got, want;
+		struct joblog_line got, want;
 		const char *why = NULL;
 		int ret, model;
 
@@ -239,7 +238,7 @@ static void lines_part(const char *joblog, size_t size)
 		CHECK(line != NULL);
 		memcpy(line, p, len);
 		line[len] = '\0';
-		ret = merge_line_parse(line, len, &got, &why);
+		ret = joblog_line_parse(line, len, &got, &why);
 		model = model_line(line, len, &want);
 		if (ret) {
 			CHECK(ret == -EINVAL);
@@ -264,7 +263,7 @@ static void lines_part(const char *joblog, size_t size)
 
 /* --- 3. the plan ---------------------------------------------------------- */
 
-static void plan_part(const char *joblog, size_t size, const struct merge_summary *sum)
+static void plan_part(const char *joblog, size_t size, const struct summary_info *sum)
 {
 	struct merge_shard shards[2];
 	struct merge m;
@@ -288,7 +287,7 @@ static void plan_part(const char *joblog, size_t size, const struct merge_summar
 	CHECK(m.count == sum->shard_count && m.merged == 1 && m.missing == m.count - 1);
 	CHECK(merge_shard_present(&m, sum->shard_index));
 
-	/* The shard's buffer as merge_file_read leaves it: malloc'd, with a
+	/* The shard's buffer as logdir_file_read leaves it: malloc'd, with a
 	 * NUL after the SIZE bytes. */
 	shards[0].buf = malloc(size + 1);
 	CHECK(shards[0].buf != NULL);
@@ -359,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t slen = nul ? (size_t)(nul - data) : size;
 	const char *joblog = nul ? (const char *)nul + 1 : "";
 	size_t jlen = nul ? size - slen - 1 : 0;
-	struct merge_summary sum;
+	struct summary_info sum;
 
 	if (!summary_part(data, slen, &sum)) {
 		memset(&sum, 0, sizeof(sum));

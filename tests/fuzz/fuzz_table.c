@@ -24,9 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "slot.h"
-#include "table.h"
-#include "fuzz_check.h"
+#include "shm/slot.h"
+#include "shm/table.h"
+#include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

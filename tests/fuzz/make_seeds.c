@@ -35,10 +35,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "logdir.h"
-#include "slot.h"
-#include "state.h"
-#include "table.h"
+#include "logdir/joblog.h"
+#include "logdir/logdir.h"
+#include "logdir/summary.h"
+#include "shm/slot.h"
+#include "shm/state.h"
+#include "shm/table.h"
 
 static const char *outdir;
 static unsigned table_seq;

@@ -1,0 +1,143 @@
+/*
+ * joblog_read.c: a job-log line read back (--resume, oneshot-ps --merge).
+ * Every field is checked, not only the ones a reader uses: a line that does
+ * not look exactly like one joblog.c writes means the file is not what the
+ * reader thinks it is, and a plan built on it would be wrong.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "logdir/joblog.h"
+#include "shm/state.h"
+
+#define FIELDS 11 /* Seq ... Command */
+
+/* Digits only (no sign, no space), at most MAX.  Checked before each step,
+ * so that v * 10 + d never wraps (MAX is up to UINT64_MAX / 10, and a wrapped
+ * value would pass for a small one). */
+static int number(const char *p, const char *end, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (*p < '0' || *p > '9' || v > (max - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Seconds as joblog.c writes them: digits, then optionally '.' and digits. */
+static int seconds(const char *p, const char *end)
+{
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+	uint64_t v;
+
+	if (!dot)
+		return number(p, end, UINT64_MAX / 10, &v);
+	return number(p, dot, UINT64_MAX / 10, &v) || number(dot + 1, end, 999999999, &v);
+}
+
+/* A final state, spelt as os_state_name() spells it. */
+static int final_state(const char *p, const char *end, uint32_t *out)
+{
+	static const uint32_t finals[] = { OS_COMPLETED, OS_FAILED, OS_INTERRUPTED };
+
+	for (size_t i = 0; i < sizeof(finals) / sizeof(finals[0]); i++) {
+		const char *name = os_state_name(finals[i]);
+
+		if (strlen(name) == (size_t)(end - p) && memcmp(name, p, (size_t)(end - p)) == 0) {
+			*out = finals[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Exitval: -1 (no exit status) or 0..255. */
+static int exitval(const char *p, const char *end, int *out)
+{
+	uint64_t v;
+
+	if (end - p == 2 && p[0] == '-' && p[1] == '1') {
+		*out = -1;
+		return 0;
+	}
+	if (number(p, end, 255, &v))
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* Cut LINE into its fields: F[i] starts field i, F[i + 1] - 1 ends it. */
+static int split(const char *line, size_t len, const char *f[FIELDS + 1])
+{
+	const char *p = line, *end = line + len;
+
+	for (int i = 0; i < FIELDS - 1; i++) {
+		const char *tab = memchr(p, '\t', (size_t)(end - p));
+
+		if (!tab)
+			return -1;
+		f[i] = p;
+		p = tab + 1;
+	}
+	f[FIELDS - 1] = p;
+	f[FIELDS] = end + 1; /* as if a tab followed Command */
+	return 0;
+}
+
+int joblog_line_parse(const char *line, size_t len, struct joblog_line *out, const char **why)
+{
+	const char *f[FIELDS + 1];
+	uint64_t v, bytes;
+
+#define END(i) (f[(i) + 1] - 1)
+#define BAD(text) do { *why = (text); return -EINVAL; } while (0)
+	if (memchr(line, '\0', len))
+		BAD("a NUL byte in the line");
+	if (split(line, len, f))
+		BAD("fewer than 11 tab-separated fields");
+	if (number(f[0], END(0), UINT32_MAX, &v) || v == 0)
+		BAD("bad task number (Seq)");
+	out->seq = (uint32_t)v;
+	if (f[1] == END(1))
+		BAD("empty Host");
+	if (seconds(f[2], END(2)) || seconds(f[3], END(3)))
+		BAD("bad Starttime or JobRuntime");
+	if (number(f[4], END(4), UINT64_MAX / 10, &bytes) ||
+	    number(f[5], END(5), UINT64_MAX / 10, &bytes))
+		BAD("bad Send or Receive");
+	if (exitval(f[6], END(6), &out->exit_code))
+		BAD("bad Exitval");
+	if (number(f[7], END(7), 127, &v))
+		BAD("bad Signal");
+	out->term_signal = (int)v;
+	if (final_state(f[8], END(8), &out->state))
+		BAD("bad State (not COMPLETED, FAILED or INTERRUPTED)");
+	if (number(f[9], END(9), UINT32_MAX, &v) || v == 0)
+		BAD("bad Attempt");
+	out->attempt = (uint32_t)v;
+	if (f[10] == line + len)
+		BAD("empty Command");
+#undef BAD
+#undef END
+	out->rest = f[2];
+	out->rest_len = (size_t)(line + len - f[2]);
+	out->cmd = f[10];
+	out->cmd_len = (size_t)(line + len - f[10]);
+	return 0;
+}
+
+int joblog_is_header(const char *line, size_t len)
+{
+	/* by length: a NUL in the header line must not end the comparison
+	 * (and hide the bytes after it, a task's line, say) */
+	return len == sizeof(JOBLOG_HEADER) - 1 && memcmp(line, JOBLOG_HEADER, len) == 0;
+}
