@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 /*
  * Create PATH and missing parents with mode 0700, then open it.  It must be
@@ -42,5 +44,35 @@ int logdir_file_read(int dirfd, const char *name, size_t max, char **buf, size_t
 
 /* What ERR of logdir_file_read means, for a message. */
 const char *logdir_file_error(int err);
+
+/* --- replace.c: files replaced whole ------------------------------------ */
+
+/* Writes a file's text on F; stream errors are checked by the caller. */
+typedef void logdir_fill_fn(FILE *f, const void *arg);
+
+/* fsync the temporary file before it is renamed into place. */
+#define LOGDIR_SYNC 1u
+
+/*
+ * Create DIRFD/TMP (truncated, MODE, never through a symlink), write it
+ * through FILL(F, ARG), and with LOGDIR_SYNC fsync it.  On any error TMP is
+ * removed.  Returns 0 or -errno.
+ */
+int logdir_temp_write(int dirfd, const char *tmp, mode_t mode, unsigned flags,
+		      logdir_fill_fn *fill, const void *arg);
+
+/*
+ * logdir_temp_write, then rename TMP over DIRFD/NAME (DIRFD may be
+ * AT_FDCWD): a reader sees the old file or the whole new one.
+ */
+int logdir_replace(int dirfd, const char *name, const char *tmp, mode_t mode,
+		   unsigned flags, logdir_fill_fn *fill, const void *arg);
+
+/* Bytes already formatted, for logdir_fill_text. */
+struct logdir_text {
+	const char *bytes;
+	size_t len;
+};
+void logdir_fill_text(FILE *f, const void *text);
 
 #endif

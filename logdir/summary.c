@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "logdir/logdir.h"
 #include "logdir/summary.h"
 #include "shm/util.h"
 
@@ -45,22 +46,11 @@ static int format_summary(char *buf, size_t len, const struct summary *s)
 int summary_write(int dirfd, const struct summary *s)
 {
 	char buf[1024];
-	int n = format_summary(buf, sizeof(buf), s), fd, err = 0;
+	int n = format_summary(buf, sizeof(buf), s);
+	struct logdir_text text = { buf, (size_t)n };
 
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -EOVERFLOW;
-	fd = openat(dirfd, "summary.json.tmp",
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -errno;
-	errno = EIO; /* what a short write without an error amounts to */
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) < 0)
-		err = -errno;
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && renameat(dirfd, "summary.json.tmp", dirfd, "summary.json") < 0)
-		err = -errno;
-	if (err)
-		unlinkat(dirfd, "summary.json.tmp", 0);
-	return err;
+	return logdir_replace(dirfd, "summary.json", "summary.json.tmp", 0600, LOGDIR_SYNC,
+			      logdir_fill_text, &text);
 }

@@ -12,7 +12,6 @@
 
 #include "merge/merge.h"
 
-typedef void writer_fn(FILE *f, const struct merge *m);
 
 /* DIR, open as FD, must be the caller's alone, and neither one of the
  * merged log directories nor a run's (whose joblog would be replaced). */
@@ -69,30 +68,14 @@ static int open_dir(const char *dir, const struct merge *m, int *fd, const char 
 	return err;
 }
 
-/* Write TMP in DIRFD through WRITE and sync it; on error remove it. */
-static int write_temp(int dirfd, const char *tmp, writer_fn *write_fn, const struct merge *m)
+static void fill_joblog(FILE *f, const void *m)
 {
-	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-	int err = 0;
+	merge_write_joblog(f, m);
+}
 
-	if (!f) {
-		err = -errno;
-		if (fd >= 0) {
-			close(fd);
-			unlinkat(dirfd, tmp, 0);
-		}
-		return err;
-	}
-	write_fn(f, m);
-	errno = EIO; /* what a stream error without errno amounts to */
-	if (fflush(f) != 0 || ferror(f) || fsync(fd) < 0)
-		err = -errno;
-	if (fclose(f) != 0 && !err)
-		err = -errno;
-	if (err)
-		unlinkat(dirfd, tmp, 0);
-	return err;
+static void fill_summary(FILE *f, const void *m)
+{
+	merge_write_summary(f, m);
 }
 
 /* Write both temporary files, then rename both. */
@@ -100,12 +83,12 @@ static int write_both(int dirfd, const char tmp[2][64], const struct merge *m,
 		      const char **why)
 {
 	static const char *const names[2] = { "joblog", "summary.json" };
-	static writer_fn *const writers[2] = { merge_write_joblog, merge_write_summary };
+	static logdir_fill_fn *const writers[2] = { fill_joblog, fill_summary };
 	int err;
 
 	for (int i = 0; i < 2; i++) {
 		*why = i ? "writing summary.json" : "writing joblog";
-		err = write_temp(dirfd, tmp[i], writers[i], m);
+		err = logdir_temp_write(dirfd, tmp[i], 0600, LOGDIR_SYNC, writers[i], m);
 		if (err) {
 			if (i)
 				unlinkat(dirfd, tmp[0], 0);

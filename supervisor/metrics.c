@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "logdir/logdir.h"
 #include "supervisor/metrics.h"
 #include "supervisor/run.h"
 #include "shm/state.h"
@@ -172,21 +173,6 @@ static void render(struct text *t, const struct run *r, int64_t now_mono, int st
 	put(t, "oneshot_run_exit_status{run=\"%s\"} %d\n", run, status);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Write the file for STATUS (-1 while running): FILE.tmp.PID, then rename. */
 static void write_file(struct run *r, int64_t now_mono, int status)
 {
@@ -194,7 +180,7 @@ static void write_file(struct run *r, int64_t now_mono, int status)
 	const char *path = r->opt->metrics;
 	static struct text t; /* 16 KiB: not on the stack of the loop */
 	char tmp[4200];
-	int fd, err = 0;
+	int err = 0;
 
 	t.n = 0;
 	t.overflow = 0;
@@ -204,18 +190,10 @@ static void write_file(struct run *r, int64_t now_mono, int status)
 		goto out;
 	}
 	tmp_name(tmp, sizeof(tmp), path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	err = write_all(fd, t.buf, t.n);
-	if (close(fd) < 0 && !err)
-		err = -errno;
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	/* Not synced: the file is rewritten every few seconds, and an fsync
+	 * behind a busy disk would stall the supervisor's loop. */
+	err = logdir_replace(AT_FDCWD, path, tmp, 0644, 0, logdir_fill_text,
+			     &(struct logdir_text){ t.buf, t.n });
 out:
 	if (err && !m->warned) {
 		m->warned = 1;
