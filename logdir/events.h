@@ -1,9 +1,10 @@
 /*
- * events_line.h: reading the lines of LOGDIR/events.jsonl back, for --follow.
- * Pure parsing, unit-tested in tests/check_ps.c.
+ * events.h: reading the lines of LOGDIR/events.jsonl back (oneshot-ps
+ * --follow).  Pure parsing.  The lines are written by the state machine
+ * itself (os_event_format in shm/state.c), one per transition.
  */
-#ifndef ONESHOT_PS_EVENT_H
-#define ONESHOT_PS_EVENT_H
+#ifndef ONESHOT_LOGDIR_EVENTS_H
+#define ONESHOT_LOGDIR_EVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * writes.  It is a JSON reader in the large (members in any order, any
  * whitespace, members it does not know skipped) and strict in the small:
  * the members the merge needs must be there with the types summary.c
- * gives them.  No library: the format is ours and tiny.
+ * gives them.  The cursor is jsonread.c's, shared with events.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,152 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logdir/jsonread.h"
 #include "logdir/logdir.h"
 #include "logdir/summary.h"
 #include "shm/table.h"
 
-#define DEPTH_MAX 16 /* nesting of skipped values */
-
-struct cursor {
-	const char *start, *p, *end;
-	const char *why;              /* set by the first error */
-};
-
-static int fail(struct cursor *c, const char *why)
-{
-	if (!c->why)
-		c->why = why;
-	return -1;
-}
-
-static void blank(struct cursor *c)
-{
-	while (c->p < c->end && strchr(" \t\r\n", *c->p) && *c->p)
-		c->p++;
-}
-
-static int expect(struct cursor *c, char ch)
-{
-	blank(c);
-	if (c->p >= c->end || *c->p != ch)
-		return fail(c, ch == ':' ? "':' expected" : ch == '{' ? "'{' expected"
-			    : ch == '"' ? "a string expected" : ch == '}' ? "',' or '}' expected"
-			    : ch == ']' ? "',' or ']' expected" : "unexpected character");
-	c->p++;
-	return 0;
-}
-
-/* 1 and past it if the next token is the literal WORD. */
-static int literal(struct cursor *c, const char *word)
-{
-	size_t n = strlen(word);
-
-	blank(c);
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0)
-		return 0;
-	c->p += n;
-	return 1;
-}
-
-/* A string: its raw body (escapes kept) in *S, *N. */
-static int string(struct cursor *c, const char **s, size_t *n)
-{
-	if (expect(c, '"'))
-		return -1;
-	*s = c->p;
-	while (c->p < c->end && *c->p != '"') {
-		if ((unsigned char)*c->p < 0x20)
-			return fail(c, "a control character in a string");
-		if (*c->p == '\\' && ++c->p == c->end)
-			break;
-		c->p++;
-	}
-	if (c->p >= c->end)
-		return fail(c, "unterminated string");
-	*n = (size_t)(c->p++ - *s);
-	return 0;
-}
-
-/* An integer in [MIN, MAX] (both within 10^12 of 0): what summary.c writes
- * has no fraction.  Read by hand, not by strtoll: the text ends at END, and
- * no NUL need follow it (strtoll read on past END). */
-static int integer(struct cursor *c, long long min, long long max, long long *out)
-{
-	const char *start;
-	unsigned long long v = 0;
-	int neg, big = 0;
-
-	blank(c);
-	start = c->p;
-	neg = c->p < c->end && *c->p == '-';
-	c->p += neg;
-	if (c->p >= c->end || *c->p < '0' || *c->p > '9') {
-		c->p = start;
-		return fail(c, "a number expected");
-	}
-	for (; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
-		if (v > 1000000000000ULL)
-			big = 1; /* past any MIN or MAX used here: stop growing */
-		else
-			v = v * 10 + (unsigned)(*c->p - '0');
-	}
-	if (big || (neg ? -(long long)v < min : (long long)v > max) ||
-	    (c->p < c->end && strchr(".eE", *c->p) && *c->p)) {
-		c->p = start;
-		return fail(c, "a number out of range");
-	}
-	*out = neg ? -(long long)v : (long long)v;
-	return 0;
-}
-
-static int skip_value(struct cursor *c, int depth);
-
-/* The members of an object after its '{', each skipped. */
-static int skip_members(struct cursor *c, char close, int depth)
-{
-	const char *s;
-	size_t n;
-
-	blank(c);
-	if (c->p < c->end && *c->p == close) {
-		c->p++;
-		return 0;
-	}
-	do {
-		if (close == '}' && (string(c, &s, &n) || expect(c, ':')))
-			return -1;
-		if (skip_value(c, depth + 1))
-			return -1;
-		blank(c);
-	} while (literal(c, ","));
-	return expect(c, close);
-}
-
-static int skip_value(struct cursor *c, int depth)
-{
-	const char *s;
-	size_t n;
-
-	if (depth > DEPTH_MAX)
-		return fail(c, "nested too deep");
-	blank(c);
-	if (c->p >= c->end)
-		return fail(c, "a value expected");
-	if (*c->p == '"')
-		return string(c, &s, &n);
-	if (*c->p == '{' || *c->p == '[')
-		return skip_members(c, *c->p++ == '{' ? '}' : ']', depth);
-	if (literal(c, "null") || literal(c, "true") || literal(c, "false"))
-		return 0;
-	/* Any number, fractions too: a later summary.c may write some. */
-	s = c->p;
-	while (c->p < c->end && *c->p && strchr("+-.eE0123456789", *c->p))
-		c->p++;
-	return c->p > s ? 0 : fail(c, "a value expected");
-}
-
 /* "shard": null (an unsharded run: shard 0 of 1) or {"index": K, "count": N}. */
-static int shard(struct cursor *c, struct summary_info *out)
+static int shard(struct logdir_json *c, struct summary_info *out)
 {
 	long long index = -1, count = -1;
 	const char *key;
@@ -164,27 +25,27 @@ static int shard(struct cursor *c, struct summary_info *out)
 
 	out->shard_index = 0;
 	out->shard_count = 1;
-	if (literal(c, "null"))
+	if (logdir_json_literal(c, "null"))
 		return 0;
-	if (expect(c, '{'))
+	if (logdir_json_expect(c, '{'))
 		return -1;
 	do {
-		if (string(c, &key, &n) || expect(c, ':'))
+		if (logdir_json_string(c, &key, &n) || logdir_json_expect(c, ':'))
 			return -1;
 		if (n == 5 && memcmp(key, "index", 5) == 0) {
-			if (integer(c, 0, SUMMARY_SHARD_COUNT_MAX - 1, &index))
+			if (logdir_json_integer(c, 0, SUMMARY_SHARD_COUNT_MAX - 1, &index))
 				return -1;
 		} else if (n == 5 && memcmp(key, "count", 5) == 0) {
-			if (integer(c, 1, SUMMARY_SHARD_COUNT_MAX, &count))
+			if (logdir_json_integer(c, 1, SUMMARY_SHARD_COUNT_MAX, &count))
 				return -1;
-		} else if (skip_value(c, 1)) {
+		} else if (logdir_json_skip(c, 1)) {
 			return -1;
 		}
-	} while (literal(c, ","));
-	if (expect(c, '}'))
+	} while (logdir_json_literal(c, ","));
+	if (logdir_json_expect(c, '}'))
 		return -1;
 	if (index < 0 || count < 0 || index >= count)
-		return fail(c, "\"shard\" needs an index below its count");
+		return logdir_json_fail(c, "\"shard\" needs an index below its count");
 	out->shard_index = (uint32_t)index;
 	out->shard_count = (uint32_t)count;
 	return 0;
@@ -192,19 +53,19 @@ static int shard(struct cursor *c, struct summary_info *out)
 
 /* "host": written only as [A-Za-z0-9._-] (summary.c), so it goes into the
  * tab-separated merged log as is; anything else is refused. */
-static int host(struct cursor *c, struct summary_info *out)
+static int host(struct logdir_json *c, struct summary_info *out)
 {
 	static const char ok[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 	const char *s;
 	size_t n, i;
 
-	if (string(c, &s, &n))
+	if (logdir_json_string(c, &s, &n))
 		return -1;
 	for (i = 0; i < n && s[i] && strchr(ok, s[i]); i++)
 		;
 	if (n == 0 || i < n || n >= sizeof(out->host))
-		return fail(c, "\"host\" is not a host name");
+		return logdir_json_fail(c, "\"host\" is not a host name");
 	memcpy(out->host, s, n);
 	out->host[n] = '\0';
 	return 0;
@@ -213,13 +74,13 @@ static int host(struct cursor *c, struct summary_info *out)
 enum { HAVE_HOST = 1, HAVE_EXIT = 2, HAVE_SHARD = 4, HAVE_LISTED = 8 };
 
 /* One member of the top object; sets a HAVE_ bit in *HAVE. */
-static int member(struct cursor *c, struct summary_info *out, unsigned *have)
+static int member(struct logdir_json *c, struct summary_info *out, unsigned *have)
 {
 	const char *key;
 	size_t n;
 	long long v;
 
-	if (string(c, &key, &n) || expect(c, ':'))
+	if (logdir_json_string(c, &key, &n) || logdir_json_expect(c, ':'))
 		return -1;
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(key, lit, n) == 0)
 	if (IS("host")) {
@@ -232,7 +93,7 @@ static int member(struct cursor *c, struct summary_info *out, unsigned *have)
 	}
 	if (IS("exit_status")) {
 		*have |= HAVE_EXIT;
-		if (integer(c, 0, 255, &v))
+		if (logdir_json_integer(c, 0, 255, &v))
 			return -1;
 		out->exit_status = (int)v;
 		return 0;
@@ -242,57 +103,44 @@ static int member(struct cursor *c, struct summary_info *out, unsigned *have)
 		/* No task file holds more (tasklist.c refuses it), and the merge
 		 * keeps an entry per listed task: a forged summary must not make
 		 * it allocate gigabytes. */
-		if (integer(c, 0, OS_SLOTS_MAX, &v))
+		if (logdir_json_integer(c, 0, OS_SLOTS_MAX, &v))
 			return -1;
 		out->listed = (uint32_t)v;
 		return 0;
 	}
 	if (IS("stopped_by_signal")) {
 		out->stop_signal = 0;
-		if (literal(c, "null"))
+		if (logdir_json_literal(c, "null"))
 			return 0;
-		if (integer(c, 1, 127, &v))
+		if (logdir_json_integer(c, 1, 127, &v))
 			return -1;
 		out->stop_signal = (int)v;
 		return 0;
 	}
 #undef IS
-	return skip_value(c, 1);
-}
-
-/* Line of the cursor's position, for FILE:LINE. */
-static unsigned line_of(const struct cursor *c)
-{
-	unsigned line = 1;
-
-	for (const char *p = c->start; p < c->p && p < c->end; p++)
-		line += *p == '\n';
-	return line;
+	return logdir_json_skip(c, 1);
 }
 
 int summary_parse(const char *text, size_t len, const char *file,
 			struct summary_info *out, char *err, size_t errlen)
 {
-	struct cursor c = { text, text, text + len, NULL };
+	struct logdir_json c = logdir_json_over(text, len);
 	unsigned have = 0;
 	const char *missing = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (memchr(text, '\0', len))
-		fail(&c, "a NUL byte");
-	else if (expect(&c, '{') == 0) {
+		logdir_json_fail(&c, "a NUL byte");
+	else if (logdir_json_expect(&c, '{') == 0) {
 		do {
 			if (member(&c, out, &have))
 				break;
-		} while (literal(&c, ","));
-		if (!c.why && expect(&c, '}') == 0) {
-			blank(&c);
-			if (c.p < c.end)
-				fail(&c, "more after the object");
-		}
+		} while (logdir_json_literal(&c, ","));
+		if (!c.why && logdir_json_expect(&c, '}') == 0 && !logdir_json_at_end(&c))
+			logdir_json_fail(&c, "more after the object");
 	}
 	if (c.why) {
-		snprintf(err, errlen, "%s:%u: not a oneshot summary: %s", file, line_of(&c), c.why);
+		snprintf(err, errlen, "%s:%u: not a oneshot summary: %s", file, logdir_json_line(&c), c.why);
 		return -EINVAL;
 	}
 	missing = !(have & HAVE_HOST) ? "host" : !(have & HAVE_EXIT) ? "exit_status"
