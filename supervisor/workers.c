@@ -166,33 +166,45 @@ static void take_next(struct run *r, int retry)
 	r->retry_count--;
 }
 
+/* The one place a cap token is taken: 0, or -1 when none is free. */
+static int cap_take(struct run *r)
+{
+	return sem_trywait(&r->table->hdr->cap_tokens.sem);
+}
+
+/* The one place a cap token is given back. */
+static void cap_give(struct run *r)
+{
+	if (sem_post(&r->table->hdr->cap_tokens.sem) < 0)
+		os_warn_err(-errno, "give back a cap token"); /* EOVERFLOW: cannot be ours */
+}
+
 void workers_admit(struct run *r)
 {
-	sem_t *tokens = &r->table->hdr->cap_tokens.sem;
 
 	while (!r->stop_signal && !r->fork_blocked &&
 	       (r->retry_count > 0 || r->next < r->tasks->count)) {
 		int err, retry;
 		uint32_t i;
 
-		if (sem_trywait(tokens) < 0)
+		if (cap_take(r) < 0)
 			return; /* every token is held by a running task */
 		if (r->nfree == 0) {
 			/* More tokens than the cap: someone posted to the table's
 			 * semaphore.  Our own count of workers is the authority. */
-			sem_post(tokens);
+			cap_give(r);
 			return;
 		}
 		i = peek_next(r, &retry);
 		err = start_worker(r, i);
 		if (err == -EAGAIN && r->running > 0) {
-			sem_post(tokens);
+			cap_give(r);
 			r->fork_blocked = 1; /* a reap frees a process: try then */
 			return;
 		}
 		take_next(r, retry);
 		if (err) {
-			sem_post(tokens);
+			cap_give(r);
 			fail_unstarted(r, i, "fork worker", err);
 		}
 	}
@@ -230,7 +242,7 @@ static void worker_done(struct run *r, uint32_t e, int status)
 	struct os_slot *s = slot_of(r, w->slot);
 	int clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 
-	sem_post(&r->table->hdr->cap_tokens.sem);
+	cap_give(r);
 	r->running--;
 	r->fork_blocked = 0;
 	if (!clean || !os_state_is_terminal(atomic_load(&s->state)))
