@@ -2,6 +2,7 @@
  * fmt.c: human units, durations, timestamps, signal names and
  * terminal-safe text for oneshot-ps.  Pure functions over caller buffers.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -284,4 +285,54 @@ size_t fmt_terminal_text(char *dst, const char *src, size_t len, size_t max_cols
 	}
 	dst[o] = '\0';
 	return o;
+}
+
+/* N digits at *P as a number; advances *P. */
+static int take(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -EINVAL;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+int fmt_iso8601_parse(const char *text, int64_t *ns)
+{
+	const char *p = text;
+	int y, mo, d, h, mi, s;
+	int64_t frac = 0, scale = 100000000;
+	struct tm tm;
+	time_t secs;
+
+	if (take(&p, 4, &y) || *p++ != '-' || take(&p, 2, &mo) || *p++ != '-' ||
+	    take(&p, 2, &d) || *p++ != 'T' || take(&p, 2, &h) || *p++ != ':' ||
+	    take(&p, 2, &mi) || *p++ != ':' || take(&p, 2, &s))
+		return -EINVAL;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (p[0] != 'Z' || p[1] != '\0')
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	secs = timegm(&tm);
+	*ns = (int64_t)secs * 1000000000 + frac;
+	return 0;
 }

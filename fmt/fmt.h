@@ -40,6 +40,12 @@ size_t fmt_seconds(char *buf, int64_t ns);
  */
 size_t fmt_iso8601(char *buf, int64_t real_ns);
 
+/*
+ * Parse an ISO 8601 UTC stamp "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into
+ * nanoseconds since the epoch.  Returns 0 or -EINVAL.
+ */
+int fmt_iso8601_parse(const char *text, int64_t *ns);
+
 /* Local time "2024-05-01 14:00:00" for a human column; returns the length. */
 size_t fmt_localtime(char *buf, int64_t real_ns);
 

@@ -29,10 +29,4 @@ struct events_line {
  */
 int events_parse_line(const char *line, size_t len, struct events_line *ev);
 
-/*
- * Parse an ISO 8601 UTC stamp "YYYY-MM-DDTHH:MM:SS[.fraction]Z" into
- * nanoseconds since the epoch.  Returns 0 or -EINVAL.
- */
-int fmt_iso8601_parse(const char *text, int64_t *ns);
-
 #endif

@@ -16,7 +16,9 @@ int main(void)
 	srunner_add_suite(sr, make_slot_suite());
 	srunner_add_suite(sr, make_table_suite());
 	srunner_add_suite(sr, make_tasklist_suite());
-	srunner_add_suite(sr, make_ps_suite());
+	srunner_add_suite(sr, make_reader_suite());
+	srunner_add_suite(sr, make_fmt_suite());
+	srunner_add_suite(sr, make_logdir_suite());
 	srunner_add_suite(sr, make_shard_suite());
 	srunner_add_suite(sr, make_merge_suite());
 	srunner_run_all(sr, CK_NORMAL);
