@@ -74,7 +74,7 @@ void ps_target_flush(void);
 void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v);
 void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v);
 /* The "run" object of the JSON output (also one element of a listing). */
-void fmt_json_run_object(FILE *f, const struct os_run *r);
+void ps_json_run_object(FILE *f, const struct os_run *r);
 int ps_cmd_show(const struct ps_opts *o);
 
 /* ps_list.c: every run the caller may see; returns 0 or an exit status

@@ -100,7 +100,7 @@ int ps_list_print(FILE *f, const struct ps_opts *o, const struct ps_view *v)
 		}
 		if (o->json) {
 			fputs(shown ? ",\n" : "\n", f);
-			fmt_json_run_object(f, &r);
+			ps_json_run_object(f, &r);
 		} else {
 			if (shown == 0)
 				print_heading(f, v);

@@ -77,7 +77,7 @@ static void json_counts(FILE *f, const struct os_run *r)
 	putc_unlocked('}', f);
 }
 
-void fmt_json_run_object(FILE *f, const struct os_run *r)
+void ps_json_run_object(FILE *f, const struct os_run *r)
 {
 	struct passwd *pw = getpwuid(r->uid);
 	int used = os_run_jobs_in_use(r);
@@ -191,7 +191,7 @@ void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v)
 	int first = 1;
 
 	fputs_unlocked("{\"run\":", f);
-	fmt_json_run_object(f, r);
+	ps_json_run_object(f, r);
 	fputs_unlocked(",\n\"tasks\":[", f);
 	for (uint32_t i = 0; i < r->total; i++) {
 		const struct os_task *k = &r->tasks[i];
