@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shm/table.h"
+
 /* A summary.json is a few hundred bytes; anything much bigger is not ours. */
 #define SUMMARY_FILE_MAX 65536
 /* The most shards a run's task list can be split into (--shard K/N). */
@@ -26,6 +28,7 @@ struct summary {
 	uint32_t listed;        /* tasks in the task file, all shards */
 	uint32_t retried;       /* attempts started by --retries */
 	uint32_t shard_index, shard_count; /* --shard K/N; count 0: not sharded */
+	uint32_t interrupted_by[OS_REASON_COUNT]; /* INTERRUPTED tasks by reason */
 };
 
 /* Write DIRFD/summary.json atomically (temp file, fsync, rename). */

@@ -56,6 +56,9 @@ int os_find_runs(const char *dir, uid_t uid, int all, struct os_run_obj **out, s
  */
 int os_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid);
 
+/* USER (a uid, or a name in the password database) as *UID: 0 or -ENOENT. */
+int os_user_parse(const char *text, uid_t *uid);
+
 /* --- reader_snap.c: private snapshots--------------------------------- */
 
 /* One task as copied from its slot. */
@@ -135,6 +138,15 @@ struct os_status {
  * 0, or -ESTALE when T no longer holds the run GEN (replaced or truncated).
  */
 int os_run_status(const struct os_table *t, const struct os_gen *gen, struct os_status *st);
+
+/*
+ * Snapshot of task ID (its number, as oneshot-ps shows it) of table T, the
+ * run GEN, behind the guard; *INDEX (unless NULL) gets its slot's index.
+ * Returns 0, -ENOENT (no such task), -ESTALE (T no longer holds GEN) or
+ * -EAGAIN (a writer held the slot too long).
+ */
+int os_run_task(const struct os_table *t, const struct os_gen *gen, uint32_t id,
+		struct os_slot_view *v, uint32_t *index);
 
 /* Nanoseconds task K has been running (to its end if over), or -1. */
 int64_t os_task_elapsed(const struct os_run *r, const struct os_task *k);

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 
 #include "shm/reader.h"
 #include "shm/table.h"
+#include "shm/util.h"
 
 #define PREFIX "oneshot."
 
@@ -130,4 +132,20 @@ int os_find_owner(const char *dir, const char *name, int any_uid, uid_t *uid)
 	if (found == 0)
 		return -ENOENT;
 	return found == 1 ? 0 : -ENOTUNIQ;
+}
+
+int os_user_parse(const char *text, uid_t *uid)
+{
+	struct passwd *pw;
+	uint64_t v;
+
+	if (os_parse_uint(text, 0, UINT32_MAX - 1, &v) == 0) {
+		*uid = (uid_t)v;
+		return 0;
+	}
+	pw = getpwnam(text);
+	if (!pw)
+		return -ENOENT;
+	*uid = pw->pw_uid;
+	return 0;
 }

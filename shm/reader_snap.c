@@ -472,3 +472,44 @@ int os_run_jobs_in_use(const struct os_run *r)
 {
 	return r->tokens_free < 0 ? -1 : (int)r->cap - r->tokens_free;
 }
+
+struct task_ctx {
+	const struct os_table *t;
+	const struct os_gen *gen;
+	uint32_t id, index;
+	struct os_slot_view *v;
+};
+
+/* Slot ids are strictly increasing (validate.c checks it): a binary search. */
+static int task_guarded(void *arg)
+{
+	struct task_ctx *c = arg;
+	uint32_t lo = 0, hi = c->t->hdr->slot_count;
+
+	if (!gen_same(c->t, c->gen))
+		return -ESTALE;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2, id = os_table_slot(c->t, mid)->id;
+
+		if (id == c->id) {
+			c->index = mid;
+			return os_slot_snapshot(os_table_slot(c->t, mid), c->v);
+		}
+		if (id < c->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+int os_run_task(const struct os_table *t, const struct os_gen *gen, uint32_t id,
+		struct os_slot_view *v, uint32_t *index)
+{
+	struct task_ctx c = { t, gen, id, 0, v };
+	int err = os_guard_call(task_guarded, &c);
+
+	if (!err && index)
+		*index = c.index;
+	return err;
+}

@@ -67,6 +67,9 @@ static void copy_fields(const struct os_slot *s, struct os_slot_view *v)
 	v->end_mono_ns = LOAD(end_mono_ns);
 	v->output_mono_ns = LOAD(output_mono_ns);
 	v->output_bytes = LOAD(output_bytes);
+	v->winsize = LOAD(winsize);
+	v->steer_key[0] = LOAD(steer_key[0]);
+	v->steer_key[1] = LOAD(steer_key[1]);
 	for (unsigned i = 0; i < OS_MESSAGE_WORDS; i++)
 		words[i] = LOAD(message[i]);
 #undef LOAD

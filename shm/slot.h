@@ -14,6 +14,8 @@ struct os_slot_view {
 	int32_t worker_pid, task_pid, exit_code, term_signal;
 	int64_t start_real_ns, end_real_ns, start_mono_ns, end_mono_ns, output_mono_ns;
 	uint64_t output_bytes;
+	uint32_t winsize;             /* rows << 16 | cols, 0 before the start */
+	uint64_t steer_key[2];
 	char message[OS_MESSAGE_MAX];
 };
 

@@ -39,7 +39,7 @@ static const char *const event_names[OS_EVENT_COUNT] = {
 
 static const char *const reason_names[OS_REASON_COUNT] = {
 	NULL, "timeout", "idle-timeout", "shutdown", "signal",
-	"supervisor-lost", "worker-lost", "setup",
+	"supervisor-lost", "worker-lost", "setup", "operator",
 };
 
 int os_state_next(uint32_t from, enum os_event event)
@@ -123,6 +123,9 @@ int os_slot_retry(struct os_table *t, struct os_slot *s)
 		atomic_store_explicit(&s->output_mono_ns, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->output_bytes, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->interrupt_request, OS_REASON_NONE, memory_order_relaxed);
+		atomic_store_explicit(&s->winsize, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->steer_key[0], 0, memory_order_relaxed);
+		atomic_store_explicit(&s->steer_key[1], 0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->attempt, 1, memory_order_relaxed);
 		os_slot_set_message(s, "");
 	}

@@ -104,6 +104,9 @@ static void fill_header(struct os_header *h, const struct os_table_spec *spec,
 	h->timeout_ms = spec->timeout_ms;
 	h->grace_ms = spec->grace_ms;
 	h->retries = spec->retries;
+	h->flags = spec->flags;
+	h->pty_rows = spec->pty_rows;
+	h->pty_cols = spec->pty_cols;
 	atomic_store(&h->exit_status, -1);
 	atomic_store(&h->counts[OS_CREATED], spec->slot_count);
 	memcpy(h->name, spec->name, strlen(spec->name) + 1);

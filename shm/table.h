@@ -50,8 +50,12 @@ enum os_reason {
 	OS_REASON_SUPERVISOR_LOST = 5, /* the supervisor died */
 	OS_REASON_WORKER_LOST = 6,     /* the worker died before recording */
 	OS_REASON_SETUP = 7,           /* PTY, log file or spawn failed */
-	OS_REASON_COUNT = 8
+	OS_REASON_OPERATOR = 8,        /* oneshot-ctl interrupt */
+	OS_REASON_COUNT = 9
 };
+
+/* Bits of the header's flags. */
+#define OS_RUN_CRLF 1u   /* --crlf: the transcripts hold CR LF, not bare LF */
 
 /* Run states, in the header. */
 enum os_run_state {
@@ -92,8 +96,14 @@ struct os_slot {
 	 * Outside the seqlock: the supervisor sets it once, while the worker
 	 * is the slot's writer, before it signals the task (state.h). */
 	_Atomic uint32_t interrupt_request;
-	uint32_t reserved0;
-	uint64_t reserved[7];
+	/* (seq) the task's window now, rows << 16 | cols (the worker sets it
+	 * at start and when an attached client resizes it); 0 before. */
+	_Atomic uint32_t winsize;
+	/* (seq) the name of the task's steering endpoint (worker/steer.c),
+	 * random; 0 while it has none.  Only readers of the table (its owner
+	 * and root) can learn it. */
+	_Atomic uint64_t steer_key[2];
+	uint64_t reserved[5];
 };
 
 /* The first page of the table. */
@@ -108,7 +118,7 @@ struct os_header {
 	_Atomic uint32_t run_state;    /* enum os_run_state */
 	_Atomic int32_t exit_status;   /* -1 until the run is DONE */
 	uint32_t owner_uid;
-	uint32_t flags;
+	uint32_t flags;                /* OS_RUN_CRLF */
 	int64_t start_real_ns;
 	_Atomic int64_t end_real_ns;
 	int64_t start_mono_ns;
@@ -125,7 +135,8 @@ struct os_header {
 	uint64_t logdir_off;           /* log directory path in the string area */
 	uint32_t logdir_len;
 	uint32_t retries;              /* --retries: attempts = 1 + this at most */
-	unsigned char reserved1[16];
+	uint16_t pty_rows, pty_cols;   /* --pty-size: each task's window at start */
+	unsigned char reserved1[12];
 	union {
 		sem_t sem;
 		unsigned char bytes[64];
@@ -139,10 +150,13 @@ static_assert(offsetof(struct os_slot, output_bytes) == 72, "slot layout");
 static_assert(offsetof(struct os_slot, cmd_off) == 88, "slot layout");
 static_assert(offsetof(struct os_slot, message) == 96, "slot layout");
 static_assert(offsetof(struct os_slot, interrupt_request) == 192, "slot layout");
+static_assert(offsetof(struct os_slot, winsize) == 196, "slot layout");
+static_assert(offsetof(struct os_slot, steer_key) == 200, "slot layout");
 static_assert(offsetof(struct os_header, counts) == 104, "header layout");
 static_assert(offsetof(struct os_header, name) == 152, "header layout");
 static_assert(offsetof(struct os_header, logdir_off) == 224, "header layout");
 static_assert(offsetof(struct os_header, retries) == 236, "header layout");
+static_assert(offsetof(struct os_header, pty_rows) == 240, "header layout");
 static_assert(offsetof(struct os_header, cap_tokens) == 256, "header layout");
 static_assert(sizeof(sem_t) <= 64, "semaphore must fit its field");
 static_assert(sizeof(struct os_header) <= OS_HEADER_SIZE, "header fits a page");
@@ -193,6 +207,8 @@ struct os_table_spec {
 	const char *logdir;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
 	uint32_t retries;
+	uint32_t flags;                    /* OS_RUN_CRLF */
+	uint16_t pty_rows, pty_cols;
 };
 
 /*

@@ -26,7 +26,8 @@ static const char *const state_label[OS_STATE_COUNT] = {
 static int reason_always(uint32_t reason)
 {
 	return reason == OS_REASON_TIMEOUT || reason == OS_REASON_IDLE_TIMEOUT ||
-	       reason == OS_REASON_SHUTDOWN || reason == OS_REASON_SIGNAL;
+	       reason == OS_REASON_SHUTDOWN || reason == OS_REASON_SIGNAL ||
+	       reason == OS_REASON_OPERATOR;
 }
 
 static void tmp_name(char *buf, size_t len, const char *path)

@@ -110,6 +110,8 @@ static void create_table(struct run *r)
 		.idle_timeout_ms = (uint32_t)opt->idle_timeout_ms,
 		.timeout_ms = (uint32_t)opt->timeout_ms, .grace_ms = (uint32_t)opt->grace_ms,
 		.retries = opt->retries, .attempts_before = r->resume.attempts,
+		.flags = opt->crlf ? OS_RUN_CRLF : 0,
+		.pty_rows = opt->pty_rows, .pty_cols = opt->pty_cols,
 	};
 	struct os_table live;
 	const char *why;
@@ -184,6 +186,18 @@ static void drop_table(const struct options *opt)
 		shm_unlink(obj);
 }
 
+/* The reasons of the tasks that ended INTERRUPTED, counted from the slots. */
+static void count_interrupts(const struct run *r, uint32_t *by_reason)
+{
+	for (uint32_t i = 0; i < r->table->hdr->slot_count; i++) {
+		struct os_slot_view v;
+
+		if (os_slot_snapshot(os_table_slot(r->table, i), &v) == 0 &&
+		    v.state == OS_INTERRUPTED && v.reason < OS_REASON_COUNT)
+			by_reason[v.reason]++;
+	}
+}
+
 /* Write summary.json and mark the table DONE; returns the final status
  * (1 instead of 0 when the summary could not be written). */
 static int write_summary(struct run *r, int status)
@@ -202,8 +216,10 @@ static int write_summary(struct run *r, int status)
 		.listed = r->tasks->listed, .retried = r->retried,
 		.shard_index = r->opt->shard.index, .shard_count = r->opt->shard.count,
 	};
-	int err = summary_write(r->logdir_fd, &s);
+	int err;
 
+	count_interrupts(r, s.interrupted_by);
+	err = summary_write(r->logdir_fd, &s);
 	if (err) {
 		os_warn_err(err, "write summary.json");
 		if (status == 0)

@@ -45,7 +45,7 @@ static int should_retry(const struct run *r, uint32_t i, const struct os_slot_vi
 		return 1;
 	return v->state == OS_INTERRUPTED && r->opt->retry_interrupted &&
 	       (v->reason == OS_REASON_TIMEOUT || v->reason == OS_REASON_IDLE_TIMEOUT ||
-		v->reason == OS_REASON_SIGNAL);
+		v->reason == OS_REASON_SIGNAL || v->reason == OS_REASON_OPERATOR);
 }
 
 static void queue_retry(struct run *r, uint32_t i)

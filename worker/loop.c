@@ -2,7 +2,8 @@
  * loop.c: the worker's one io_uring loop.
  *
  * Inputs: reads of the PTY master, reads of the signalfd (SIGCHLD,
- * SIGTERM), and three timers (silence, SIGKILL after the grace period,
+ * SIGTERM, SIGUSR1: a client asks for the steering endpoint, steer.c, whose
+ * ops this loop also carries), and three timers (silence, SIGKILL after the grace period,
  * drain after the task exited).  Output is coalesced: PTY reads return at
  * most ~4 KiB, so they fill one 64 KiB buffer that is written to the
  * transcript with pwrite when it is nearly full or the stream pauses.  The
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "worker/loop.h"
+#include "worker/steer.h"
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "worker/tail.h"
@@ -35,7 +37,7 @@
 #define BUF_SIZE   (64 * 1024)
 #define READ_MIN   4096            /* a PTY read returns at most ~4 KiB */
 #define DRAIN_MS   1000            /* after the reap, wait this long for EOF */
-#define RING_SIZE  8
+#define RING_SIZE  32            /* steering clients add up to 17 ops */
 
 enum op { OP_READ, OP_SIGNAL, OP_IDLE_TIMER, OP_KILL_TIMER, OP_DRAIN_TIMER };
 
@@ -58,17 +60,23 @@ struct loop {
 	int reaped;
 	int64_t reaped_at_ns;
 	struct worker_tail *tail;         /* --tail, else NULL */
+	struct worker_steer steer;        /* oneshot-ctl's endpoint, once asked */
 };
+
+struct io_uring_sqe *worker_sqe(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	return sqe; /* never NULL: the ring is sized for every op in flight */
+}
 
 static struct io_uring_sqe *sqe_get(struct loop *l)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
-
-	if (!sqe) {
-		io_uring_submit(&l->ring);
-		sqe = io_uring_get_sqe(&l->ring);
-	}
-	return sqe; /* never NULL: the ring is sized for every op in flight */
+	return worker_sqe(&l->ring);
 }
 
 static void arm_timer(struct loop *l, enum op op, struct __kernel_timespec *ts, int64_t at_ns)
@@ -229,6 +237,7 @@ static void reap(struct loop *l)
 		l->reaped = 1;
 		l->reaped_at_ns = os_now_mono_ns();
 		record_exit(l, status);
+		worker_steer_close(&l->steer); /* nothing to steer any more */
 	}
 	/* No child left means nothing of the task is left: every survivor of
 	 * its tree would have been re-parented to us, the subreaper. */
@@ -252,6 +261,11 @@ static uint32_t interrupt_reason(const struct loop *l)
 	if (l->si.ssi_code == SI_QUEUE && (pid_t)l->si.ssi_pid == cfg->supervisor_pid &&
 	    l->si.ssi_int > 0 && l->si.ssi_int < OS_REASON_COUNT)
 		return (uint32_t)l->si.ssi_int;
+	/* oneshot-ctl interrupt: the kernel let the sender signal us, so it is
+	 * the run's owner or root; the uid is checked again all the same. */
+	if (l->si.ssi_code == SI_QUEUE && l->si.ssi_int == OS_REASON_OPERATOR &&
+	    (l->si.ssi_uid == 0 || l->si.ssi_uid == geteuid()))
+		return OS_REASON_OPERATOR;
 	if (getppid() != cfg->supervisor_pid)
 		return OS_REASON_SUPERVISOR_LOST;
 	return OS_REASON_SIGNAL;
@@ -283,6 +297,8 @@ static void on_signal(struct loop *l, int res)
 			reap(l);
 		else if (l->si.ssi_signo == SIGTERM)
 			interrupt(l, interrupt_reason(l));
+		else if (l->si.ssi_signo == SIGUSR1 && !l->reaped)
+			worker_steer_open(&l->steer);
 	}
 	arm_signal_read(l);
 }
@@ -340,6 +356,9 @@ static void handle(struct loop *l, struct io_uring_cqe *cqe)
 	case OP_DRAIN_TIMER:
 		on_drain_timer(l);
 		break;
+	default:
+		worker_steer_handle(&l->steer, data, cqe->res);
+		break;
 	}
 }
 
@@ -366,6 +385,8 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 		munmap(l->buf, BUF_SIZE);
 		return err;
 	}
+	worker_steer_init(&l->steer, &l->ring, st->master, l->slot, st->cfg->pty_rows,
+			  st->cfg->pty_cols);
 	if (st->cfg->tail)
 		l->tail = worker_tail_open(l->slot->id, atomic_load(&l->slot->attempt),
 					   st->cfg->tail_erase);

@@ -66,6 +66,7 @@ static int open_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1); /* oneshot-ctl: serve the steering endpoint */
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 

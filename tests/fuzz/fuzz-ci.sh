@@ -28,8 +28,9 @@ esac
 
 # target:max_len.  Task files reach past OS_CMD_MAX (131071), so both sides
 # of the line-length limit are reachable; tables up to 64 KiB hold ~240 slots;
-# a summary.json and a job log of a few dozen lines fit in 16 KiB.
-targets="tasklist:140000 table:65536 merge:16384"
+# a summary.json and a job log of a few dozen lines fit in 16 KiB; a
+# steering record is 16 bytes, so 64 covers every wrong length around it.
+targets="tasklist:140000 table:65536 merge:16384 steer:64"
 common="-timeout=10 -rss_limit_mb=2048 -print_final_stats=1"
 if [ -n "${FUZZ_TARGETS:-}" ]; then
 	all=$targets targets=

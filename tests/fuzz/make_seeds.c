@@ -41,6 +41,7 @@
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "shm/table.h"
+#include "steer/proto.h"
 
 static const char *outdir;
 static unsigned table_seq;
@@ -506,6 +507,28 @@ static void tasklist_seeds(void)
 	long_line_seed("comment-over-limit", "#", OS_CMD_MAX + 5, "\necho ok\n");
 }
 
+/* One valid record of each kind, as the worker and oneshot-ctl write them. */
+static void steer_seeds(void)
+{
+	static const struct {
+		const char *name;
+		struct steer_msg m;
+	} seeds[] = {
+		{ "hello-input", { .type = STEER_HELLO, .flags = STEER_F_INPUT } },
+		{ "hello-attach", { .type = STEER_HELLO, .flags = STEER_F_ALL, .rows = 30, .cols = 100 } },
+		{ "hello-watch", { .type = STEER_HELLO } },
+		{ "resize", { .type = STEER_RESIZE, .rows = 4096, .cols = 1 } },
+		{ "reply", { .type = STEER_REPLY, .rows = 24, .cols = 80 } },
+		{ "reply-refused", { .type = STEER_REPLY, .status = -3 } },
+	};
+	unsigned char rec[STEER_MSG_SIZE];
+
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		steer_msg_encode(&seeds[i].m, rec);
+		write_file("steer", seeds[i].name, (const char *)rec, sizeof(rec));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -518,6 +541,8 @@ int main(int argc, char **argv)
 	make_dir("table");
 	make_dir("tasklist");
 	make_dir("merge");
+	make_dir("steer");
+	steer_seeds();
 	table_seeds();
 	tasklist_seeds();
 	merge_seeds();
