@@ -1,7 +1,7 @@
 /*
- * joblog.c: LOGDIR/joblog in GNU parallel's --joblog columns, with State and
- * Attempt added before Command so that Command stays last and parsers
- * written for parallel's joblog keep working.  One line per attempt.
+ * joblog.c: LOGDIR/joblog in GNU parallel's --joblog columns, with State,
+ * Attempt and Reason added before Command so that Command stays last and
+ * parsers written for parallel's joblog keep working.  One line per attempt.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,17 +23,21 @@ int joblog_start(int fd)
 	return (size_t)n == sizeof(header) - 1 ? 0 : -ENOSPC;
 }
 
-int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_t cmd_len)
+int joblog_append(int fd, enum joblog_layout layout, const struct os_slot_view *v,
+		  const char *cmd, uint32_t cmd_len)
 {
+	const char *reason = os_reason_name(v->reason);
 	char fields[256];
 	int64_t start = v->start_real_ns ? v->start_real_ns : v->end_real_ns;
 	int64_t runtime = v->start_mono_ns && v->end_mono_ns > v->start_mono_ns
 			  ? v->end_mono_ns - v->start_mono_ns : 0;
-	int n = snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t%u\t",
+	int n = snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t%u\t%s%s",
 			 v->id, (double)start / 1e9, (double)runtime / 1e9,
 			 (unsigned long long)v->output_bytes,
 			 v->exit_code >= 0 ? v->exit_code : -1, v->term_signal,
-			 os_state_name(v->state), v->attempt ? v->attempt : 1);
+			 os_state_name(v->state), v->attempt ? v->attempt : 1,
+			 layout == JOBLOG_V1 ? "" : reason && v->state != OS_COMPLETED ? reason : "-",
+			 layout == JOBLOG_V1 ? "" : "\t");
 	struct iovec iov[3] = {
 		{ fields, (size_t)n }, { (void *)cmd, cmd_len }, { "\n", 1 },
 	};

@@ -11,34 +11,52 @@
 
 #include "shm/slot.h"
 
-/* The header line, without its newline. */
+/*
+ * The header line, without its newline.  Reason ("-", or why a task was
+ * interrupted or failed without an exit status: "timeout", "operator",
+ * "worker-lost", ...) came in with oneshot-ctl; a job log begun before it
+ * has the first layout, and lines appended to it keep that layout.
+ */
 #define JOBLOG_HEADER \
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\t" \
+	"Reason\tCommand"
+#define JOBLOG_HEADER_V1 \
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand"
+
+/* The layouts a job log can have, by its header. */
+enum joblog_layout {
+	JOBLOG_V1 = 1,   /* no Reason column */
+	JOBLOG_V2 = 2,   /* JOBLOG_HEADER */
+};
 
 /* Write the header line of a new job log. */
 int joblog_start(int fd);
 
-/* Append the line of one finished task (one write). */
-int joblog_append(int fd, const struct os_slot_view *v, const char *cmd, uint32_t cmd_len);
+/* Append the line of one finished task (one write), in LAYOUT (the one of
+ * the file's header: a job log --resume appends to may be older). */
+int joblog_append(int fd, enum joblog_layout layout, const struct os_slot_view *v,
+		  const char *cmd, uint32_t cmd_len);
 
 /* One job-log line as read back. */
 struct joblog_line {
-	uint32_t seq, state, attempt;
+	uint32_t seq, state, attempt, reason;
 	int exit_code, term_signal;
-	const char *rest;     /* Starttime ... Command, as written */
-	size_t rest_len;
+	const char *head;     /* Starttime ... Attempt, as written */
+	size_t head_len;
 	const char *cmd;      /* Command (may hold tabs) */
 	size_t cmd_len;
 };
 
 /*
- * Parse one job-log LINE (no newline, LEN bytes) into OUT; every field is
- * checked, not only the ones returned.  OUT's pointers point into LINE.
- * Returns 0, or -EINVAL with *WHY saying what is wrong.
+ * Parse one job-log LINE (no newline, LEN bytes) of a job log in LAYOUT
+ * into OUT; every field is checked, not only the ones returned.  OUT's
+ * pointers point into LINE.  Returns 0, or -EINVAL with *WHY saying what
+ * is wrong.
  */
-int joblog_line_parse(const char *line, size_t len, struct joblog_line *out, const char **why);
+int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
+		      struct joblog_line *out, const char **why);
 
-/* 1 if LINE (LEN bytes, no newline) is the header line. */
-int joblog_is_header(const char *line, size_t len);
+/* The layout whose header LINE (LEN bytes, no newline) is, or 0. */
+int joblog_header_layout(const char *line, size_t len);
 
 #endif

@@ -11,7 +11,7 @@
 #include "logdir/joblog.h"
 #include "shm/state.h"
 
-#define FIELDS 11 /* Seq ... Command */
+#define FIELDS_MAX 12 /* Seq ... Attempt Reason Command */
 
 /* Digits only (no sign, no space), at most MAX.  Checked before each step,
  * so that v * 10 + d never wraps (MAX is up to UINT64_MAX / 10, and a wrapped
@@ -75,12 +75,13 @@ static int exitval(const char *p, const char *end, int *out)
 	return 0;
 }
 
-/* Cut LINE into its fields: F[i] starts field i, F[i + 1] - 1 ends it. */
-static int split(const char *line, size_t len, const char *f[FIELDS + 1])
+/* Cut LINE into its N fields: F[i] starts field i, F[i + 1] - 1 ends it;
+ * the last one (Command) takes the rest, tabs and all. */
+static int split(const char *line, size_t len, int n, const char *f[FIELDS_MAX + 1])
 {
 	const char *p = line, *end = line + len;
 
-	for (int i = 0; i < FIELDS - 1; i++) {
+	for (int i = 0; i < n - 1; i++) {
 		const char *tab = memchr(p, '\t', (size_t)(end - p));
 
 		if (!tab)
@@ -88,22 +89,46 @@ static int split(const char *line, size_t len, const char *f[FIELDS + 1])
 		f[i] = p;
 		p = tab + 1;
 	}
-	f[FIELDS - 1] = p;
-	f[FIELDS] = end + 1; /* as if a tab followed Command */
+	f[n - 1] = p;
+	f[n] = end + 1; /* as if a tab followed Command */
 	return 0;
 }
 
-int joblog_line_parse(const char *line, size_t len, struct joblog_line *out, const char **why)
+/* Reason: "-" (none) or a reason's name; one only for an end that has one. */
+static int reason_field(const char *p, const char *end, uint32_t state, uint32_t *out)
 {
-	const char *f[FIELDS + 1];
+	size_t n = (size_t)(end - p);
+
+	*out = OS_REASON_NONE;
+	if (n == 1 && *p == '-')
+		return 0;
+	if (state == OS_COMPLETED)
+		return -1;
+	for (uint32_t r = 1; r < OS_REASON_COUNT; r++) {
+		const char *name = os_reason_name(r);
+
+		if (strlen(name) == n && memcmp(name, p, n) == 0) {
+			*out = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
+		      struct joblog_line *out, const char **why)
+{
+	const char *f[FIELDS_MAX + 1];
+	int fields = layout == JOBLOG_V1 ? 11 : 12, cmd = fields - 1;
 	uint64_t v, bytes;
 
 #define END(i) (f[(i) + 1] - 1)
 #define BAD(text) do { *why = (text); return -EINVAL; } while (0)
 	if (memchr(line, '\0', len))
 		BAD("a NUL byte in the line");
-	if (split(line, len, f))
-		BAD("fewer than 11 tab-separated fields");
+	if (split(line, len, fields, f))
+		BAD(layout == JOBLOG_V1 ? "fewer than 11 tab-separated fields"
+					: "fewer than 12 tab-separated fields");
 	if (number(f[0], END(0), UINT32_MAX, &v) || v == 0)
 		BAD("bad task number (Seq)");
 	out->seq = (uint32_t)v;
@@ -124,20 +149,27 @@ int joblog_line_parse(const char *line, size_t len, struct joblog_line *out, con
 	if (number(f[9], END(9), UINT32_MAX, &v) || v == 0)
 		BAD("bad Attempt");
 	out->attempt = (uint32_t)v;
-	if (f[10] == line + len)
+	out->reason = OS_REASON_NONE;
+	if (layout != JOBLOG_V1 && reason_field(f[10], END(10), out->state, &out->reason))
+		BAD("bad Reason");
+	if (f[cmd] == line + len)
 		BAD("empty Command");
 #undef BAD
 #undef END
-	out->rest = f[2];
-	out->rest_len = (size_t)(line + len - f[2]);
-	out->cmd = f[10];
-	out->cmd_len = (size_t)(line + len - f[10]);
+	out->head = f[2];
+	out->head_len = (size_t)(f[10] - 1 - f[2]);
+	out->cmd = f[cmd];
+	out->cmd_len = (size_t)(line + len - f[cmd]);
 	return 0;
 }
 
-int joblog_is_header(const char *line, size_t len)
+int joblog_header_layout(const char *line, size_t len)
 {
 	/* by length: a NUL in the header line must not end the comparison
 	 * (and hide the bytes after it, a task's line, say) */
-	return len == sizeof(JOBLOG_HEADER) - 1 && memcmp(line, JOBLOG_HEADER, len) == 0;
+	if (len == sizeof(JOBLOG_HEADER) - 1 && memcmp(line, JOBLOG_HEADER, len) == 0)
+		return JOBLOG_V2;
+	if (len == sizeof(JOBLOG_HEADER_V1) - 1 && memcmp(line, JOBLOG_HEADER_V1, len) == 0)
+		return JOBLOG_V1;
+	return 0;
 }

@@ -26,10 +26,10 @@
 
 /* One job-log line.  The pointers point into the shard's buffer. */
 struct merge_line {
-	uint32_t seq, state, attempt;
+	uint32_t seq, state, attempt, reason;
 	int exit_code, term_signal;
-	const char *rest;     /* Starttime ... Command: copied to the merged log */
-	size_t rest_len;
+	const char *head;     /* Starttime ... Attempt: copied to the merged log */
+	size_t head_len;
 	const char *cmd;      /* Command (may hold tabs) */
 	size_t cmd_len;
 	uint32_t shard;       /* index into merge.shards */
@@ -42,6 +42,7 @@ struct merge_shard {
 	int finished;         /* summary.json was there; else not merged */
 	struct summary_info sum;
 	char *buf;            /* the job log's bytes, lines cut in place */
+	int layout;           /* enum joblog_layout of its job log */
 };
 
 struct merge {

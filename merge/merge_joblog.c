@@ -56,12 +56,12 @@ static int add_line(struct merge *m, uint32_t k, const char *p, size_t len, uint
 	const char *why;
 	int ret;
 
-	if (joblog_line_parse(p, len, &j, &why))
+	if (joblog_line_parse(p, len, s->layout, &j, &why))
 		return bad(err, errlen, s->dir, lineno, "%s", why);
 	l = (struct merge_line){
-		.seq = j.seq, .state = j.state, .attempt = j.attempt,
+		.seq = j.seq, .state = j.state, .attempt = j.attempt, .reason = j.reason,
 		.exit_code = j.exit_code, .term_signal = j.term_signal,
-		.rest = j.rest, .rest_len = j.rest_len, .cmd = j.cmd, .cmd_len = j.cmd_len,
+		.head = j.head, .head_len = j.head_len, .cmd = j.cmd, .cmd_len = j.cmd_len,
 	};
 	if (l.seq > m->listed)
 		return bad(err, errlen, s->dir, lineno, "task %u is not in 1..%u, the tasks listed",
@@ -92,7 +92,7 @@ int merge_joblog_parse(struct merge *m, uint32_t k, size_t size, char *err, size
 			return bad(err, errlen, s->dir, lineno, "no newline at the end (the file "
 				   "was cut short, or a run is still writing it)");
 		*nl = '\0';
-		if (lineno == 1 && !joblog_is_header(p, (size_t)(nl - p)))
+		if (lineno == 1 && !(s->layout = joblog_header_layout(p, (size_t)(nl - p))))
 			return bad(err, errlen, s->dir, 1, "not a oneshot job-log header");
 		if (lineno > 1 && (ret = add_line(m, k, p, (size_t)(nl - p), lineno, err, errlen)))
 			return ret;

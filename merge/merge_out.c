@@ -10,7 +10,7 @@
 #include "shm/state.h"
 
 static const char header[] = "Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\t"
-			     "Exitval\tSignal\tState\tAttempt\tCommand\n";
+			     "Exitval\tSignal\tState\tAttempt\tReason\tCommand\n";
 
 void merge_write_joblog(FILE *f, const struct merge *m)
 {
@@ -19,8 +19,13 @@ void merge_write_joblog(FILE *f, const struct merge *m)
 		const struct merge_line *l = &m->lines[i];
 		const struct merge_shard *s = &m->shards[l->shard];
 
+		const char *reason = os_reason_name(l->reason);
+
 		fprintf(f, "%u\t%s\t%u/%u\t", l->seq, s->sum.host, s->sum.shard_index, m->count);
-		fwrite(l->rest, 1, l->rest_len, f);
+		fwrite(l->head, 1, l->head_len, f);
+		/* a shard's job log of the first layout has no Reason: "-" */
+		fprintf(f, "\t%s\t", reason ? reason : "-");
+		fwrite(l->cmd, 1, l->cmd_len, f);
 		putc('\n', f);
 	}
 }

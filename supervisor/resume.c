@@ -14,7 +14,7 @@
 
 enum done { NOT_DONE = 0, DONE_COMPLETED, DONE_FAILED, DONE_OTHER };
 
-static int check_line(const char *line, size_t linelen, uint64_t lineno,
+static int check_line(const char *line, size_t linelen, uint64_t lineno, int layout,
 		      const struct tasklist *t, unsigned char *done, uint32_t *attempts,
 		      char *err, size_t len)
 {
@@ -23,7 +23,7 @@ static int check_line(const char *line, size_t linelen, uint64_t lineno,
 	int64_t i;
 
 	/* WHY is set by a refused parse, or here */
-	if (!joblog_line_parse(line, linelen, &l, &why) && l.seq > t->listed)
+	if (!joblog_line_parse(line, linelen, layout, &l, &why) && l.seq > t->listed)
 		why = "task number above the task list's";
 	if (why) {
 		snprintf(err, len, "joblog:%llu: not a job-log line of this task list (%s)",
@@ -49,7 +49,7 @@ static int check_line(const char *line, size_t linelen, uint64_t lineno,
 }
 
 static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
-		    uint32_t *attempts, char *err, size_t len)
+		    uint32_t *attempts, int *layout, char *err, size_t len)
 {
 	int fd = openat(dirfd, "joblog", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
@@ -69,13 +69,14 @@ static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (++lineno == 1) {
-			if (!joblog_is_header(line, (size_t)n)) {
+			*layout = joblog_header_layout(line, (size_t)n);
+			if (!*layout) {
 				snprintf(err, len, "joblog:1: not a oneshot job log header");
 				ret = -EINVAL;
 			}
 			continue;
 		}
-		ret = check_line(line, (size_t)n, lineno, t, done, attempts, err, len);
+		ret = check_line(line, (size_t)n, lineno, *layout, t, done, attempts, err, len);
 	}
 	if (!ret && lineno == 0) {
 		snprintf(err, len, "joblog: empty");
@@ -126,7 +127,7 @@ int resume_plan(int dirfd, struct tasklist *tasks, int rerun_failed,
 		resume_plan_free(plan);
 		return -ENOMEM;
 	}
-	ret = read_log(dirfd, tasks, done, plan->attempts, err, errlen);
+	ret = read_log(dirfd, tasks, done, plan->attempts, &plan->layout, err, errlen);
 	if (!ret)
 		ret = compact(tasks, done, rerun_failed, plan);
 	free(done);

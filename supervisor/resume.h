@@ -15,6 +15,7 @@ struct resume_plan {
 	uint32_t skipped_failed;    /* FAILED in the log, not run (--resume) */
 	uint32_t kept;              /* tasks left in the list to run */
 	uint32_t *attempts;         /* per task kept: attempts the log has, 0 if none */
+	int layout;                 /* enum joblog_layout of the log, lines are appended in */
 };
 
 /*

@@ -73,7 +73,8 @@ static void task_ended(struct run *r, uint32_t i)
 	if (!err) {
 		metrics_task_end(&r->metrics, &v);
 		syslogger_task_end(r, i, &v);
-		err = joblog_append(r->joblog_fd, &v, r->tasks->cmds[i], r->tasks->lens[i]);
+		err = joblog_append(r->joblog_fd, r->resuming ? r->resume.layout : JOBLOG_V2, &v,
+				    r->tasks->cmds[i], r->tasks->lens[i]);
 		if (should_retry(r, i, &v))
 			queue_retry(r, i);
 	}

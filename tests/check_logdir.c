@@ -29,11 +29,19 @@ static int summary(const char *text, struct summary_info *out, char *err)
 	return summary_parse(text, strlen(text), "S", out, err, ERR_MAX);
 }
 
-/* Parse LINE; returns 0 or -EINVAL and keeps the reason in WHY. */
+/* Parse LINE of a job log of the first layout (no Reason); returns 0 or
+ * -EINVAL and keeps the reason in WHY. */
 static int parse(const char *line, struct joblog_line *l, const char **why)
 {
 	*why = NULL;
-	return joblog_line_parse(line, strlen(line), l, why);
+	return joblog_line_parse(line, strlen(line), JOBLOG_V1, l, why);
+}
+
+/* The same in the current layout. */
+static int parse2(const char *line, struct joblog_line *l, const char **why)
+{
+	*why = NULL;
+	return joblog_line_parse(line, strlen(line), JOBLOG_V2, l, why);
 }
 
 #define GOOD_FIELDS "1795299248.072\t0.001\t0\t2\t0\t0\tCOMPLETED\t1\t"
@@ -54,7 +62,9 @@ START_TEST(line_good)
 	ck_assert_int_eq(l.term_signal, 0);
 	ck_assert_int_eq((int)l.cmd_len, 16);
 	ck_assert(memcmp(l.cmd, "printf 'a\\tb'\t x", 16) == 0);
-	ck_assert(strncmp(l.rest, "1795299248.080\t", 15) == 0);
+	ck_assert_int_eq((int)l.head_len, (int)strlen("1795299248.080\t0.000\t0\t0\t2\t0\tFAILED\t3"));
+	ck_assert(strncmp(l.head, "1795299248.080\t", 15) == 0);
+	ck_assert_uint_eq(l.reason, OS_REASON_NONE);
 	ck_assert_int_eq(parse("3\thost\t1\t2\t0\t0\t-1\t9\tINTERRUPTED\t1\tsleep 9", &l, &why), 0);
 	ck_assert_int_eq(l.exit_code, -1);
 	ck_assert_int_eq(l.term_signal, 9);
@@ -102,8 +112,39 @@ START_TEST(line_bad)
 		ck_assert_msg(strstr(why, cases[i].why), "case %zu: '%s'", i, why);
 	}
 	ck_assert_int_eq(joblog_line_parse("1\t:\t" GOOD_FIELDS "a\0b", sizeof("1\t:\t" GOOD_FIELDS
-					  "a\0b") - 1, &l, &why), -EINVAL);
+					  "a\0b") - 1, JOBLOG_V1, &l, &why), -EINVAL);
 	ck_assert_str_eq(why, "a NUL byte in the line");
+}
+END_TEST
+
+START_TEST(line_reason)
+{
+	struct joblog_line l;
+	const char *why;
+
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t-1\t15\tINTERRUPTED\t2\toperator\tsleep\t9",
+				&l, &why), 0);
+	ck_assert_uint_eq(l.reason, OS_REASON_OPERATOR);
+	ck_assert_uint_eq(l.attempt, 2);
+	ck_assert_int_eq((int)l.cmd_len, 7);
+	ck_assert(memcmp(l.cmd, "sleep\t9", 7) == 0);
+	ck_assert_int_eq((int)l.head_len, (int)strlen("1\t2\t0\t0\t-1\t15\tINTERRUPTED\t2"));
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t0\t0\tCOMPLETED\t1\t-\ttrue", &l, &why), 0);
+	ck_assert_uint_eq(l.reason, OS_REASON_NONE);
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t-1\t0\tFAILED\t1\tworker-lost\tx", &l, &why), 0);
+	ck_assert_uint_eq(l.reason, OS_REASON_WORKER_LOST);
+	/* a reason on a completed task, an unknown one, none at all */
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t0\t0\tCOMPLETED\t1\ttimeout\ttrue", &l, &why),
+			 -EINVAL);
+	ck_assert_str_eq(why, "bad Reason");
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t0\t0\tFAILED\t1\tbored\ttrue", &l, &why),
+			 -EINVAL);
+	ck_assert_int_eq(parse2("3\t:\t1\t2\t0\t0\t0\t0\tFAILED\t1\ttrue", &l, &why), -EINVAL);
+	ck_assert_str_eq(why, "fewer than 12 tab-separated fields");
+	/* the headers */
+	ck_assert_int_eq(joblog_header_layout(JOBLOG_HEADER, strlen(JOBLOG_HEADER)), JOBLOG_V2);
+	ck_assert_int_eq(joblog_header_layout(JOBLOG_HEADER_V1, strlen(JOBLOG_HEADER_V1)), JOBLOG_V1);
+	ck_assert_int_eq(joblog_header_layout(JOBLOG_HEADER, strlen(JOBLOG_HEADER) - 1), 0);
 }
 END_TEST
 
@@ -318,6 +359,7 @@ Suite *make_logdir_suite(void)
 
 	tcase_add_test(tc, line_good);
 	tcase_add_test(tc, line_bad);
+	tcase_add_test(tc, line_reason);
 	tcase_add_test(tc, summary_round_trip);
 	tcase_add_test(tc, summary_tolerant);
 	tcase_add_test(tc, summary_refused);

@@ -238,7 +238,7 @@ t1=$(date +%s)
 assert_eq 1 "$rc" "exit status when some tasks fail"
 assert_eq "$JOBLOG_HEADER" "$(head -n 1 "$LOG/joblog" 2>/dev/null)" "joblog header line"
 assert_eq 5 "$(joblog_count "$LOG")" "joblog task lines"
-assert_eq "" "$(awk -F '\t' 'NF != 11 { print NR ": " NF " fields" }' "$LOG/joblog" 2>/dev/null)" "joblog lines with other than 11 tab-separated fields"
+assert_eq "" "$(awk -F '\t' 'NF != 12 { print NR ": " NF " fields" }' "$LOG/joblog" 2>/dev/null)" "joblog lines with other than 12 tab-separated fields"
 assert_eq "1 2 3 4 5" "$(awk -F '\t' 'NR > 1 { print $1 }' "$LOG/joblog" 2>/dev/null | sort -n | tr '\n' ' ' | sed 's/ $//')" "joblog Seq values"
 # seq exitval signal state command
 while IFS='|' read -r seq ev sg st cmd; do

@@ -447,7 +447,7 @@ joblog_count() {
 	fi
 }
 
-JOBLOG_HEADER=$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand')
+JOBLOG_HEADER=$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tReason\tCommand')
 
 # screen FILE: the lines left on a terminal after FILE's bytes (CR, LF,
 # erase to end of line, printable characters), trailing empty lines dropped

@@ -46,7 +46,7 @@ ps_run --merge "$LOGS/0" "$LOGS/1" "$LOGS/2" "$LOGS/3"
 assert_eq 1 "$PS_RC" "some tasks failed: exit 1"
 cp "$SANDBOX/ps.out" "$SANDBOX/merged"
 assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\t%b' \
-	'Signal\tState\tAttempt\tCommand')" "$(head -1 "$SANDBOX/merged")" "merged header"
+	'Signal\tState\tAttempt\tReason\tCommand')" "$(head -1 "$SANDBOX/merged")" "merged header"
 assert_eq 42 "$(awk 'NR > 1' "$SANDBOX/merged" | wc -l)" "40 tasks, two with 2 lines"
 assert_eq "" "$(awk -F '\t' 'NR > 2 && $1 < prev { print NR } { prev = $1 }' "$SANDBOX/merged")" \
 	"lines sorted by task number"
@@ -63,7 +63,7 @@ assert_eq "9:FAILED 18:FAILED 27:FAILED 36:FAILED " "$finals" "final states"
 assert_eq "FAILED COMPLETED" \
 	"$(awk -F '\t' '$1 == 13 { printf "%s%s", sep, $10; sep = " " }' "$SANDBOX/merged")" \
 	"task 13's lines in their order"
-assert_eq "echo two${TAB}tabs" "$(awk -F '\t' '$1 == 2' "$SANDBOX/merged" | cut -f12-)" \
+assert_eq "echo two${TAB}tabs" "$(awk -F '\t' '$1 == 2' "$SANDBOX/merged" | cut -f13-)" \
 	"a command with a tab is kept whole"
 # each line is its shard's line with Host and Shard added
 for k in 0 1 2 3; do awk 'NR > 1' "$LOGS/$k/joblog" | cut -f1,3-; done | sort >"$SANDBOX/orig"

@@ -134,7 +134,7 @@ try:
     lines = open(log + "/joblog", errors="replace").read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    hdr = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand"
+    hdr = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tReason\tCommand"
     if not lines or lines[0] != hdr:
         err("joblog header is %r" % (lines[0] if lines else None))
     for ln in lines[1:]:

@@ -95,3 +95,17 @@ supervise -n "$RUN" -L "$LOG" --resume "$SANDBOX/tasks" 2>"$SANDBOX/err7"
 assert_eq 2 "$?" "--resume refuses a task number past the list"
 assert_match "joblog:2: not a job-log line of this task list" "$(cat "$SANDBOX/err7")" "and says where"
 
+
+# 7. A job log of the first layout (before the Reason column): read, and
+#    appended to in its own layout, so that it stays one format.
+new_run v1
+printf 'true\nexit 3\n' >"$SANDBOX/tasks.v1"
+mkdir -p "$LOG" && chmod 700 "$LOG"
+printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand\n1\t:\t1\t1\t0\t0\t0\t0\tCOMPLETED\t1\ttrue\n2\t:\t1\t1\t0\t0\t-1\t15\tINTERRUPTED\t1\texit 3\n' \
+	>"$LOG/joblog"
+supervise -n "$RUN" -L "$LOG" --resume "$SANDBOX/tasks.v1" 2>/dev/null
+assert_eq 1 "$?" "--resume over a first-layout job log runs the interrupted task"
+assert_eq 3 "$(joblog_count "$LOG")" "one line appended"
+assert_eq "" "$(awk -F '\t' 'NF != 11 { print NR ": " NF }' "$LOG/joblog")" \
+	"every line in the first layout (11 fields)"
+assert_eq "3 FAILED" "$(awk -F '\t' 'END { print $7, $9 }' "$LOG/joblog")" "the appended line"

@@ -207,7 +207,7 @@ assert_match "^oneshot-ps: merged 4 shards: 100 completed, 3 failed \\(task 13: 
 	"$(head -n 1 "$SANDBOX/merge.err")" "oneshot-ps --merge: the summary line on stderr"
 assert_eq "13 42 77" "$(awk 'NR > 1 { print $2 }' "$SANDBOX/merge.err" | paste -sd ' ')" \
 	"oneshot-ps --merge: then one line per failed task"
-assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand')" \
+assert_eq "$(printf 'Seq\tHost\tShard\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tReason\tCommand')" \
 	"$(head -n 1 "$MERGED/joblog" 2>/dev/null)" "merged joblog header"
 expect=
 for ((i = 1; i <= NTASKS; i++)); do

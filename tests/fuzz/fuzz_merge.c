@@ -16,7 +16,8 @@
  *     the values written back the way summary.c writes them parse to the
  *     same struct.  Refused: -EINVAL and a non-empty, NUL-terminated reason
  *     starting "S:".
- *  2. Every job-log line after the first goes through joblog_line_parse and
+ *  2. Every job-log line after the first goes through joblog_line_parse, in
+ *     the layout its header gives (Reason or not), and
  *     is compared with an independent model of the line format (the columns
  *     joblog.c writes, each field's rules as joblog_read.c's comment and
  *     joblog.h state them): same verdict, same numbers, rest and cmd pointing
@@ -53,9 +54,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
 #define LISTED_MAX 4096u
-#define FIELDS 11
+#define FIELDS 12
 
-static const char header[] = JOBLOG_HEADER;
+static const char header[] = JOBLOG_HEADER, header_v1[] = JOBLOG_HEADER_V1;
+
+/* The layout the model gives a job log whose first line is LINE (LEN bytes):
+ * the first layout for its header, the current one otherwise. */
+static int model_layout(const char *line, size_t len)
+{
+	return len == sizeof(header_v1) - 1 && memcmp(line, header_v1, len) == 0 ? 1 : 2;
+}
+
+/* A reason's name, as the state machine spells them: its number, or -1. */
+static int model_reason(const char *p, size_t n)
+{
+	for (uint32_t r = 1; r < OS_REASON_COUNT; r++)
+		if (strlen(os_reason_name(r)) == n && memcmp(os_reason_name(r), p, n) == 0)
+			return (int)r;
+	return -1;
+}
 
 /* ERR (filled with 0x55 before the call) holds a NUL-terminated, non-empty
  * reason that starts with PREFIX. */
@@ -160,16 +177,17 @@ static int model_seconds(const char *p, size_t n)
 }
 
 /* LINE (LEN bytes, NUL after it): 0 and the expected fields in *L, or -1. */
-static int model_line(const char *line, size_t len, struct joblog_line *l)
+static int model_line(const char *line, size_t len, int layout, struct joblog_line *l)
 {
 	const char *f[FIELDS];
 	size_t fl[FIELDS];
 	const char *p = line, *end = line + len;
+	int fields = layout == 1 ? 11 : 12, last = fields - 1, r;
 	uint64_t v;
 
 	if (memchr(line, '\0', len))
 		return -1;
-	for (int i = 0; i < FIELDS - 1; i++) {
+	for (int i = 0; i < last; i++) {
 		const char *tab = memchr(p, '\t', (size_t)(end - p));
 
 		if (!tab)
@@ -178,8 +196,8 @@ static int model_line(const char *line, size_t len, struct joblog_line *l)
 		fl[i] = (size_t)(tab - p);
 		p = tab + 1;
 	}
-	f[10] = p;
-	fl[10] = (size_t)(end - p);
+	f[last] = p;
+	fl[last] = (size_t)(end - p);
 	if (model_number(f[0], fl[0], UINT32_MAX, &v) || v == 0)
 		return -1;
 	l->seq = (uint32_t)v;
@@ -208,12 +226,19 @@ static int model_line(const char *line, size_t len, struct joblog_line *l)
 	if (model_number(f[9], fl[9], UINT32_MAX, &v) || v == 0)
 		return -1;
 	l->attempt = (uint32_t)v;
-	if (fl[10] == 0)
+	l->reason = 0;
+	if (layout != 1 && !(fl[10] == 1 && f[10][0] == '-')) {
+		r = model_reason(f[10], fl[10]);
+		if (r < 0 || l->state == OS_COMPLETED)
+			return -1;
+		l->reason = (uint32_t)r;
+	}
+	if (fl[last] == 0)
 		return -1;
-	l->rest = f[2];
-	l->rest_len = (size_t)(end - f[2]);
-	l->cmd = f[10];
-	l->cmd_len = fl[10];
+	l->head = f[2];
+	l->head_len = (size_t)(f[9] + fl[9] - f[2]);
+	l->cmd = f[last];
+	l->cmd_len = fl[last];
 	return 0;
 }
 
@@ -221,7 +246,7 @@ static int model_line(const char *line, size_t len, struct joblog_line *l)
 static void lines_part(const char *joblog, size_t size)
 {
 	const char *p = joblog, *end = joblog + size, *nl;
-	int first = 1;
+	int first = 1, layout = 2;
 
 	for (; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
 		size_t len = (size_t)(nl - p);
@@ -232,14 +257,15 @@ static void lines_part(const char *joblog, size_t size)
 
 		if (first) {
 			first = 0;
+			layout = model_layout(p, len);
 			continue;
 		}
 		line = malloc(len + 1);
 		CHECK(line != NULL);
 		memcpy(line, p, len);
 		line[len] = '\0';
-		ret = joblog_line_parse(line, len, &got, &why);
-		model = model_line(line, len, &want);
+		ret = joblog_line_parse(line, len, layout, &got, &why);
+		model = model_line(line, len, layout, &want);
 		if (ret) {
 			CHECK(ret == -EINVAL);
 			CHECK(why != NULL && why[0] != '\0');
@@ -252,10 +278,11 @@ static void lines_part(const char *joblog, size_t size)
 			CHECK(got.exit_code == want.exit_code);
 			CHECK(got.exit_code >= -1 && got.exit_code <= 255);
 			CHECK(got.term_signal == want.term_signal);
-			CHECK(got.rest == line + (want.rest - line) && got.rest_len == want.rest_len);
+			CHECK(got.reason == want.reason);
+			CHECK(got.head == line + (want.head - line) && got.head_len == want.head_len);
 			CHECK(got.cmd == line + (want.cmd - line) && got.cmd_len == want.cmd_len);
 			CHECK(got.cmd_len >= 1 && got.cmd + got.cmd_len == line + len);
-			CHECK(got.rest + got.rest_len == line + len);
+			CHECK(got.head + got.head_len < got.cmd);
 		}
 		free(line);
 	}
@@ -301,8 +328,10 @@ static void plan_part(const char *joblog, size_t size, const struct summary_info
 		merge_free(&m);
 		return;
 	}
-	CHECK(size > sizeof(header) - 1 && joblog[sizeof(header) - 1] == '\n');
-	CHECK(memcmp(joblog, header, sizeof(header) - 1) == 0);
+	CHECK((size > sizeof(header) - 1 && joblog[sizeof(header) - 1] == '\n' &&
+	       memcmp(joblog, header, sizeof(header) - 1) == 0) ||
+	      (size > sizeof(header_v1) - 1 && joblog[sizeof(header_v1) - 1] == '\n' &&
+	       memcmp(joblog, header_v1, sizeof(header_v1) - 1) == 0));
 	for (size_t i = 0; i < size; i++)
 		newlines += joblog[i] == '\n';
 	CHECK(joblog[size - 1] == '\n');
@@ -313,9 +342,9 @@ static void plan_part(const char *joblog, size_t size, const struct summary_info
 		CHECK(l->seq >= 1 && l->seq <= m.listed);
 		CHECK((l->seq - 1) % m.count == sum->shard_index);
 		CHECK(l->shard == 0 && l->order == i + 2);
-		CHECK(l->rest >= shards[0].buf && l->rest + l->rest_len <= shards[0].buf + size);
-		CHECK(l->cmd >= l->rest && l->cmd + l->cmd_len == l->rest + l->rest_len);
-		CHECK(l->cmd_len >= 1 && !memchr(l->rest, '\n', l->rest_len));
+		CHECK(l->head >= shards[0].buf && l->cmd + l->cmd_len <= shards[0].buf + size);
+		CHECK(l->cmd > l->head + l->head_len);
+		CHECK(l->cmd_len >= 1 && !memchr(l->head, '\n', (size_t)(l->cmd + l->cmd_len - l->head)));
 	}
 
 	CHECK(merge_finish(&m) == 0);

@@ -384,9 +384,10 @@ static void written_seed(const char *tmp, const char *name, const struct summary
 			.end_real_ns = 1795299249000000000LL,
 			.start_mono_ns = 1000, .end_mono_ns = 1000 + (int64_t)i * 2500000,
 			.output_bytes = i * 1000,
+			.reason = t[i].state == OS_INTERRUPTED ? OS_REASON_TIMEOUT : OS_REASON_NONE,
 		};
 
-		if ((err = joblog_append(fd, &v, t[i].cmd, (uint32_t)strlen(t[i].cmd))))
+		if ((err = joblog_append(fd, JOBLOG_V2, &v, t[i].cmd, (uint32_t)strlen(t[i].cmd))))
 			die("joblog_append", -err);
 	}
 	close(fd);
