@@ -22,6 +22,7 @@ int main(void)
 	srunner_add_suite(sr, make_shard_suite());
 	srunner_add_suite(sr, make_merge_suite());
 	srunner_add_suite(sr, make_steer_suite());
+	srunner_add_suite(sr, make_screen_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

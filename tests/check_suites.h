@@ -18,6 +18,7 @@ Suite *make_logdir_suite(void);
 Suite *make_shard_suite(void);
 Suite *make_merge_suite(void);
 Suite *make_steer_suite(void);
+Suite *make_screen_suite(void);
 
 /* check_util.c: a new private directory (its path in PATH), opened. */
 int check_temp_dir(char *path, size_t len);

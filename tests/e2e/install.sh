@@ -41,20 +41,23 @@ installed() {
 }
 
 # programs: executable, same --version as the built ones
-for prog in oneshotd-supervise oneshot-ps; do
+for prog in oneshotd-supervise oneshot-ps oneshot-ctl; do
 	installed "bin/$prog" || continue
 	bin=$INSTALLED
 	[ -x "$bin" ] || fail "$bin is not executable"
 	got=$("$bin" --version 2>&1)
 	assert_match "^$prog \\(oneshot\\) [0-9]" "$got" "installed $prog --version"
-	built=$SUPERVISE
-	[ "$prog" = oneshot-ps ] && built=$PS
+	case $prog in
+	oneshot-ps) built=$PS ;;
+	oneshot-ctl) built=$ONESHOT_BUILDDIR/ctl/oneshot-ctl ;;
+	*) built=$SUPERVISE ;;
+	esac
 	assert_eq "$("$built" --version 2>&1)" "$got" \
 		"installed $prog --version, compared with the built one"
 done
 
-# man pages: the three, byte for byte the source's
-for page in man1/oneshot-ps.1 man7/oneshot.7 man8/oneshotd-supervise.8; do
+# man pages: the four, byte for byte the source's
+for page in man1/oneshot-ps.1 man1/oneshot-ctl.1 man7/oneshot.7 man8/oneshotd-supervise.8; do
 	installed "$page" || continue
 	f=$INSTALLED
 	cmp -s "$f" "$ONESHOT_SRCDIR/man/${page#*/}" || fail "installed $page differs from man/${page#*/}"
