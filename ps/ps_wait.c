@@ -139,19 +139,23 @@ static int read_slots(void *arg)
 
 /*
  * Whether the supervisor may still run K again.  It does (should_retry in
- * supervisor/workers.c) after a FAILED attempt, or after one INTERRUPTED by
- * a timeout or a signal when the run has --retry-interrupted (the table does
- * not say: assume it), as long as it has made at most --retries retries of
- * it.  The table does not say where the run's count started either (a
- * resumed run goes on from the attempts of the run it resumes), so only the
- * retries seen here count: each of them was surely this run's.
+ * supervisor/workers.c) after a FAILED attempt, or after an INTERRUPTED one
+ * when the run has --retry-interrupted (the table does not say: assume it)
+ * and the reason is one it retries, as long as it has made at most
+ * --retries retries of it.  Only the reasons that are never retried are
+ * named here (a run being stopped, a supervisor gone), so that a reason
+ * added later counts as "maybe retried", which can only make the wait
+ * longer, never wrong.  The table does not say where the run's count of
+ * attempts started either (a resumed run goes on from the attempts of the
+ * run it resumes), so only the retries seen here count: each of them was
+ * surely this run's.
  */
 static int retry_possible(uint32_t retries, const struct wait_task *k)
 {
 	uint32_t r = k->v.reason;
 
-	if (k->v.state == OS_INTERRUPTED && r != OS_REASON_TIMEOUT &&
-	    r != OS_REASON_IDLE_TIMEOUT && r != OS_REASON_SIGNAL)
+	if (k->v.state == OS_INTERRUPTED &&
+	    (r == OS_REASON_SHUTDOWN || r == OS_REASON_SUPERVISOR_LOST))
 		return 0;
 	if (k->v.attempt < k->first_attempt)
 		return 1; /* a table going backwards: trust nothing */

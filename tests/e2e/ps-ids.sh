@@ -8,7 +8,8 @@
 # passes, 125 when the supervisor is SIGKILLed first (tasks that ended
 # before still count) or killed with its workers.  With --retries a failed
 # attempt that will be retried is no answer, in a resumed run too (whose
-# attempts go on from the run it resumes); the last attempt's end is, and so
+# attempts go on from the run it resumes), nor is an attempt interrupted by
+# a signal under --retry-interrupted; the last attempt's end is, and so
 # is any end once the run is stopping.  The supervisor is SIGSTOPped to hold
 # a task in FAILED before its retry, so no check is a race; every task waits
 # on a file the test creates (and never turns IDLE: --idle-after 3600, for
@@ -382,6 +383,35 @@ ps_run -n "$RUN" --wait -- 3
 assert_eq 1 "$PS_RC" "--wait -- 3 once the run is done"
 ps_run -n "$RUN" --wait -- 1 2
 assert_eq 0 "$PS_RC" "--wait -- 1 2 once the run is done"
+
+# =========================================================================
+# --retry-interrupted: an attempt INTERRUPTED by a signal is retried too (the
+# table does not say whether the run has the option, so it is never final
+# while retries may be left).
+new_run intr
+G="$SANDBOX/intr.go" M="$SANDBOX/intr.marker"
+{
+	echo "if [ -e '$M' ]; then exit 0; fi; touch '$M'; $(gate "$G")"
+	gate "$G"
+} >"$SANDBOX/intr"
+detach --idle-after 3600 -j 2 --retries 1 --retry-interrupted -n "$RUN" -L "$LOG" "$SANDBOX/intr"
+wait_for '[ "$(ps_counts "$RUN" | cut -d" " -f2)" = 2 ]' 20 ||
+	fatal "intr: the two tasks did not start: [$(ps_counts "$RUN")]"
+worker=$(psx -n "$RUN" --json 1 | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["tasks"][0]["worker_pid"])')
+kill -STOP "$SUP_PID"
+kill -TERM "$worker" # the worker interrupts its task: reason "signal"
+wait_for '[ "$(task_of "$RUN" 1)" = "INTERRUPTED 1 signal" ]' 20 ||
+	fail "intr: attempt 1 not interrupted by the signal: [$(task_of "$RUN" 1)]"
+PS_TIMEOUT_OK=1
+ps_run -n "$RUN" --wait=0.5 1
+assert_eq 124 "$PS_RC" "--wait=0.5 1: INTERRUPTED (signal) with a retry to come is no answer"
+PS_TIMEOUT_OK=0
+kill -CONT "$SUP_PID"
+ps_run -n "$RUN" --wait -- 1
+assert_eq 0 "$PS_RC" "intr: --wait -- 1 after the retry completed"
+assert_eq "COMPLETED 2 -" "$(task_of "$RUN" 1)" "intr: task 1 completed as attempt 2"
+touch "$G"
+wait_gone "$SUP_PID" 20
 
 # =========================================================================
 # A resumed run goes on counting attempts: with --retries 1 its task 1 runs
