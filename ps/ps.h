@@ -2,6 +2,8 @@
  * ps.h: oneshot-ps's options and modes.  Each mode (ps_list.c, ps_show.c,
  * ps_watch.c, ps_follow.c, ps_wait.c, ps_rm.c) is main-level code: it prints
  * its own errors through os_die/os_warn and returns the exit status.
+ * Task ids after -n NAME narrow every mode that shows tasks (the view's
+ * ids) and make --wait wait for those tasks instead of the run.
  */
 #ifndef ONESHOT_PS_H
 #define ONESHOT_PS_H
@@ -16,12 +18,13 @@
 /* Exit statuses; see EXIT STATUS in oneshot-ps(1). */
 enum {
 	PS_EXIT_OK = 0,
-	PS_EXIT_NO_RUN = 1,   /* no such run, not yours, or another failure */
+	PS_EXIT_NO_RUN = 1,   /* no such run or task, not yours, or another failure */
 	PS_EXIT_USAGE = 2,
 	PS_EXIT_INVALID = 3,  /* the table exists but is not valid */
 	PS_EXIT_ALIVE = 4,    /* --rm refused: the run is alive */
 	PS_EXIT_TIMEOUT = 124,/* --wait SEC passed */
-	PS_EXIT_LOST = 125,   /* --wait: the run ended without an exit status */
+	PS_EXIT_LOST = 125,   /* --wait: the run ended without an exit status,
+			       * or before a waited-for task's end was known */
 };
 
 /* How output looks: worked out once from the terminal and environment. */
@@ -32,6 +35,8 @@ struct ps_view {
 	size_t max_rows;    /* task rows to show at most; 0: all */
 	int active_first;   /* RUNNING and IDLE tasks before the others */
 	unsigned state_mask;/* bit per enum os_state to show; 0: all */
+	const uint32_t *ids;/* task ids to show, ascending, no repeats; NULL: all */
+	size_t nids;
 };
 
 struct ps_opts {
@@ -50,11 +55,13 @@ struct ps_opts {
 	char **dirs;
 	int ndirs;
 	int tty;              /* standard output is a terminal */
-	struct ps_view view;
+	struct ps_view view;  /* its ids are the task ids given after the options */
 };
 
 /* ps_opts.c: parse ARGV into O, or exit 2 (usage) / 0 (--help, --version). */
 void ps_opts_parse(int argc, char **argv, struct ps_opts *o);
+/* 1 if ID is one of the view's task ids, or the view has none (all tasks). */
+int ps_ids_has(const struct ps_view *v, uint32_t id);
 
 /* ps_target.c: the run a mode works on. */
 /* Owner of run NAME (root may find it under another uid): 0 or -errno. */
@@ -67,10 +74,16 @@ noreturn void ps_target_die(int err, const char *name, uid_t uid, const char *wh
 void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct os_run *r);
 /* Open run NAME of UID for polling, or exit 1 or 3. */
 void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen);
+/* Index of task ID in snapshot R (loaded with its tasks), or -1. */
+int64_t ps_target_task_index(const struct os_run *r, uint32_t id);
+/* Exit 1 with one line naming them unless R has every task id of V. */
+void ps_target_check_ids(const struct os_run *r, const struct ps_view *v);
 /* Flush standard output; exit 1 if anything failed to be written. */
 void ps_target_flush(void);
 
 /* ps_show.c / ps_show_json.c: one run. */
+/* 1 if task K passes the view's filters (--state and task ids). */
+int ps_task_shown(const struct ps_view *v, const struct os_task *k);
 void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v);
 void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v);
 /* The "run" object of the JSON output (also one element of a listing). */
@@ -98,6 +111,18 @@ enum ps_wait_state ps_wait_check(const struct os_table *t, const struct os_gen *
 				 int *exit_status);
 /* Exit status for state S of run NAME, with a one-line message when lost. */
 int ps_wait_exit(enum ps_wait_state s, int exit_status, const char *name);
+/* Waiting for the view's task ids instead of the run (--wait ID...). */
+struct ps_task_wait;
+/* Check that run NAME (open as T, GEN) has the tasks (else exit 1) and
+ * start waiting for them. */
+struct ps_task_wait *ps_task_wait_open(const struct ps_opts *o, uid_t uid,
+				       const struct os_table *t, const struct os_gen *gen);
+/* Look at the tasks once: 1 when the outcome is known or never will be. */
+int ps_task_wait_poll(struct ps_task_wait *w);
+/* The exit status: 0 all COMPLETED, 1 one did not, 124 not known yet, 125
+ * never will be (with a one-line message naming the tasks). */
+int ps_task_wait_exit(const struct ps_task_wait *w);
+void ps_task_wait_free(struct ps_task_wait *w);
 int ps_cmd_wait(const struct ps_opts *o);
 
 /* ps_merge.c: --merge; 0 all tasks completed, 1 not, 2 bad input. */

@@ -13,6 +13,10 @@
  * nothing to the log).
  * The log is history, so lines from an earlier run of the same name in the
  * same directory (older than this run's start) and of other runs are skipped.
+ * With task ids, only those tasks' lines are printed; with --wait too, the
+ * loop ends when their outcome is known (ps_wait.c) instead of with the run:
+ * a task's line is written inside the write section that ends its slot's
+ * change, so once the slot says so, the last read has the line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,7 +108,8 @@ static void take_line(struct follower *fw, const char *p, size_t n)
 		fw->bad++;
 		return;
 	}
-	if (strcmp(ev.run, fw->o->name) != 0 || ev.time_ns < fw->since_ns)
+	if (strcmp(ev.run, fw->o->name) != 0 || ev.time_ns < fw->since_ns ||
+	    !ps_ids_has(&fw->o->view, ev.task))
 		return;
 	if (fw->o->json)
 		print_json(&ev);
@@ -206,6 +211,17 @@ static void follower_init(struct follower *fw, const struct ps_opts *o, uid_t ui
 	os_run_free(&r);
 }
 
+/* Whether the follow is over: the run ended, or with --wait ID... the
+ * tasks' outcome is known (TW). */
+static int follow_over(const struct os_table *t, const struct os_gen *gen,
+		       struct ps_task_wait *tw, enum ps_wait_state *s, int *status)
+{
+	*s = ps_wait_check(t, gen, status);
+	if (tw)
+		return ps_task_wait_poll(tw);
+	return *s != PS_WAIT_RUNNING;
+}
+
 int ps_cmd_follow(const struct ps_opts *o)
 {
 	uid_t uid = ps_target_owner(o, o->name);
@@ -214,10 +230,14 @@ int ps_cmd_follow(const struct ps_opts *o)
 	struct follower fw;
 	struct os_table t;
 	struct os_gen gen;
-	int status = -1, ifd, wd = -1, err;
+	struct ps_task_wait *tw = NULL;
+	int status = -1, ifd, wd = -1, err, over;
 
 	ps_target_open(uid, o->name, &t, &gen);
 	follower_init(&fw, o, uid, &t, &gen);
+	/* It checks the ids too, before anything is printed. */
+	if (o->view.nids)
+		tw = ps_task_wait_open(o, uid, &t, &gen);
 	if (o->wait && o->wait_ms)
 		deadline = os_now_mono_ns() + (int64_t)o->wait_ms * 1000000;
 	ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -229,7 +249,7 @@ int ps_cmd_follow(const struct ps_opts *o)
 		wd = inotify_add_watch(ifd, dir, IN_CREATE | IN_MOVED_TO);
 	}
 	for (;;) {
-		s = ps_wait_check(&t, &gen, &status);
+		over = follow_over(&t, &gen, o->wait ? tw : NULL, &s, &status);
 		if (fw.fd < 0) {
 			err = open_log(&fw);
 			if (err < 0 && err != -ENOENT)
@@ -245,7 +265,7 @@ int ps_cmd_follow(const struct ps_opts *o)
 		if (err)
 			os_die_err(PS_EXIT_NO_RUN, err, "reading %s", fw.path);
 		ps_target_flush();
-		if (s != PS_WAIT_RUNNING)
+		if (over)
 			break;
 		if (deadline && os_now_mono_ns() >= deadline)
 			break;
@@ -260,6 +280,12 @@ int ps_cmd_follow(const struct ps_opts *o)
 	if (fw.bad)
 		os_warn("%s: %u line%s skipped (not an event)", fw.path, fw.bad,
 			fw.bad == 1 ? "" : "s");
+	if (o->wait && tw) {
+		status = ps_task_wait_exit(tw);
+		ps_task_wait_free(tw);
+		return status;
+	}
+	ps_task_wait_free(tw);
 	if (o->wait)
 		return ps_wait_exit(s, status, o->name);
 	if (s == PS_WAIT_LOST || s == PS_WAIT_REPLACED)

@@ -43,12 +43,15 @@ static const struct option long_options[] = {
 static void usage(void)
 {
 	printf("Usage: oneshot-ps [-u USER] [--json] [-w [SEC]]\n"
-	       "       oneshot-ps -n NAME [-u USER] [--state LIST] [--json]\n"
-	       "                  [-w [SEC] | -f | --wait [SEC] | -f --wait [SEC]]\n"
+	       "       oneshot-ps -n NAME [-u USER] [--state LIST] [--json] [-w [SEC]]\n"
+	       "                  [ID...]\n"
+	       "       oneshot-ps -n NAME [-u USER] [--json] -f [--wait[=SEC]] [ID...]\n"
+	       "       oneshot-ps -n NAME [-u USER] --wait[=SEC] [ID...]\n"
 	       "       oneshot-ps --rm NAME [-u USER]\n"
 	       "       oneshot-ps --merge [-o OUTDIR] [--json] LOGDIR...\n"
 	       "Show oneshot runs and their tasks from the runs' shared-memory tables.\n\n"
 	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
+	       "  ID...               after -n NAME: only these tasks (from the ID column)\n"
 	       "  -u, --user USER     the run's owner (name or uid; others than you: root only)\n"
 	       "      --state LIST    only tasks in these states (comma-separated, any case)\n"
 	       "      --json          one JSON document instead of columns (--merge: the\n"
@@ -56,7 +59,10 @@ static void usage(void)
 	       "  -w, --watch [SEC]   refresh every SEC seconds (default 2) until the run ends\n"
 	       "  -f, --follow        print state changes as they happen until the run ends\n"
 	       "      --wait [SEC]    wait for the run to finish; exit with its exit status\n"
-	       "                      (124 when SEC passed, 125 when it died unfinished)\n"
+	       "                      (124 when SEC passed, 125 when it died unfinished);\n"
+	       "                      with IDs, wait for those tasks: 0 all completed, 1 not,\n"
+	       "                      124, 125 as above (a number right after --wait is SEC:\n"
+	       "                      --wait=SEC ID... or --wait -- ID...)\n"
 	       "      --rm NAME       remove a finished run's table (refused while alive)\n"
 	       "      --merge         merge the log directories of finished --shard runs:\n"
 	       "                      one job log by task number, a summary, the exit status\n"
@@ -65,8 +71,9 @@ static void usage(void)
 	       "                      (else the job log goes to standard output)\n"
 	       "  -h, --help          this help\n"
 	       "      --version       version\n\n"
-	       "Exit status: 0 shown, 1 no such run, 2 usage, 3 invalid table, 4 run alive (--rm).\n"
-	       "--merge: 0 all tasks completed, 1 not all, 2 usage, input or output error.\n");
+	       "Exit status: 0 shown, 1 no such run or task, 2 usage, 3 invalid table,\n"
+	       "4 run alive (--rm).  --merge: 0 all tasks completed, 1 not all, 2 usage,\n"
+	       "input or output error.\n");
 }
 
 static noreturn void bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -128,8 +135,10 @@ static uint64_t parse_sec(const char *opt, const char *text)
 }
 
 /*
- * An optional SEC: attached ("--wait=5", "-w5") or, since oneshot-ps takes
- * no operands, the next argument when it is a number ("--wait 5").
+ * An optional SEC: attached ("--wait=5", "-w5") or the next argument when it
+ * is a number ("--wait 5").  The detached form predates task ids and scripts
+ * use it, so it keeps its meaning: "--wait 5 3" is 5 s for task 3, and
+ * "--wait -- 3" waits for task 3 without a limit.
  */
 static uint64_t optional_sec(const char *opt, int argc, char **argv, uint64_t dflt)
 {
@@ -162,6 +171,53 @@ static void view_init(struct ps_opts *o)
 		else
 			o->view.cols = 80;
 	}
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One task id as oneshot-ps shows it: a decimal number, 1 or more. */
+static uint32_t parse_id(const char *text)
+{
+	uint64_t v;
+
+	if (text[0] == '-')
+		bad_usage("options go before the task ids: '%s'", text);
+	if (os_parse_uint(text, 1, UINT32_MAX, &v) < 0)
+		bad_usage("'%s': not a task id (a number from the ID column, 1 or more)", text);
+	return (uint32_t)v;
+}
+
+/* The operands: task ids of run -n NAME, kept sorted for lookups. */
+static void parse_ids(struct ps_opts *o, int n, char **args)
+{
+	uint32_t *ids;
+
+	if (n == 0)
+		return;
+	if (!o->name)
+		bad_usage("unexpected argument '%s' (a run is named with -n NAME, task ids "
+			  "follow it)", args[0]);
+	ids = malloc((size_t)n * sizeof(*ids));
+	if (!ids)
+		os_die(PS_EXIT_NO_RUN, "out of memory");
+	for (int i = 0; i < n; i++)
+		ids[i] = parse_id(args[i]);
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_id);
+	for (int i = 1; i < n; i++)
+		if (ids[i] == ids[i - 1])
+			bad_usage("task id %u given twice", ids[i]);
+	o->view.ids = ids;
+	o->view.nids = (size_t)n;
+}
+
+int ps_ids_has(const struct ps_view *v, uint32_t id)
+{
+	return v->nids == 0 || bsearch(&id, v->ids, v->nids, sizeof(id), cmp_id) != NULL;
 }
 
 static void check_merge(const struct ps_opts *o, unsigned state_given)
@@ -258,10 +314,12 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 			exit(PS_EXIT_USAGE);
 		}
 	}
-	o->dirs = argv + optind; /* --merge's operands */
-	o->ndirs = argc - optind;
-	if (optind < argc && !o->merge)
-		bad_usage("unexpected argument '%s' (a run is named with -n NAME)", argv[optind]);
+	if (o->merge) {
+		o->dirs = argv + optind;
+		o->ndirs = argc - optind;
+	} else {
+		parse_ids(o, argc - optind, argv + optind);
+	}
 	check_modes(o, state_given);
 	if (o->uid_given && geteuid() != 0 && o->uid != geteuid())
 		os_die(PS_EXIT_NO_RUN, "only root can see or remove another user's runs");

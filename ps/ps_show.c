@@ -1,7 +1,8 @@
 /*
  * ps_show.c: one run for a person: a header line with the run's state and
- * counts, then one row per task (ID STATE PID ELAPSED SILENT OUTPUT EXIT
- * COMMAND), the command cut to the terminal's width when there is one.
+ * counts (of every task), then one row per task shown (ID STATE PID ELAPSED
+ * SILENT OUTPUT EXIT COMMAND; --state and task ids choose), the command cut
+ * to the terminal's width when there is one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,9 +22,13 @@ static const char *const state_colors[OS_STATE_COUNT] = {
 	[OS_FAILED] = "\033[1;31m",    /* bold red */
 };
 
-static int state_shown(const struct ps_view *v, uint32_t st)
+int ps_task_shown(const struct ps_view *v, const struct os_task *k)
 {
-	return v->state_mask == 0 || (st < 32 && (v->state_mask & (1u << st)));
+	uint32_t st = k->v.state;
+
+	if (v->state_mask && !(st < 32 && (v->state_mask & (1u << st))))
+		return 0;
+	return ps_ids_has(v, k->v.id);
 }
 
 static int state_active(uint32_t st)
@@ -128,7 +133,7 @@ static void measure(const struct os_run *r, const struct ps_view *v, struct widt
 		const struct os_task *k = &r->tasks[i];
 		int n;
 
-		if (!state_shown(v, k->v.state))
+		if (!ps_task_shown(v, k))
 			continue;
 		if (k->v.task_pid > 0 && digits((uint64_t)k->v.task_pid) > w->pid)
 			w->pid = digits((uint64_t)k->v.task_pid);
@@ -197,7 +202,7 @@ void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v)
 		for (uint32_t i = 0; i < r->total; i++) {
 			const struct os_task *k = &r->tasks[i];
 
-			if (!state_shown(v, k->v.state) ||
+			if (!ps_task_shown(v, k) ||
 			    (v->active_first && (pass == 0) != state_active(k->v.state)))
 				continue;
 			if (v->max_rows && rows >= v->max_rows) {
@@ -218,6 +223,7 @@ int ps_cmd_show(const struct ps_opts *o)
 	uid_t uid = ps_target_owner(o, o->name);
 
 	ps_target_snapshot(uid, o->name, OS_LOAD_TASKS, &r);
+	ps_target_check_ids(&r, &o->view);
 	if (o->json)
 		ps_show_json(stdout, &r, &o->view);
 	else

@@ -196,7 +196,7 @@ void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v)
 	for (uint32_t i = 0; i < r->total; i++) {
 		const struct os_task *k = &r->tasks[i];
 
-		if (v->state_mask && !(v->state_mask & (1u << k->v.state)))
+		if (!ps_task_shown(v, k))
 			continue;
 		fputs_unlocked(first ? "\n{" : ",\n{", f);
 		json_task(f, r, k);

@@ -67,6 +67,55 @@ void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_g
 		ps_target_die(err, name, uid, why);
 }
 
+int64_t ps_target_task_index(const struct os_run *r, uint32_t id)
+{
+	/* Slot ids are strictly increasing (the snapshot checks it). */
+	size_t lo = 0, hi = r->total;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->tasks[mid].v.id == id)
+			return (int64_t)mid;
+		if (r->tasks[mid].v.id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/*
+ * Refuse the whole command when one id is not the run's: printing the
+ * others, or waiting for them, would pass a typo off as an answer.  The
+ * missing ids are named on one line (the first few of a long list).
+ */
+void ps_target_check_ids(const struct os_run *r, const struct ps_view *v)
+{
+	char list[200] = "";
+	size_t used = 0, missing = 0, cut = 0;
+
+	for (size_t i = 0; i < v->nids; i++) {
+		char one[16];
+		size_t n;
+
+		if (ps_target_task_index(r, v->ids[i]) >= 0)
+			continue;
+		n = (size_t)snprintf(one, sizeof(one), "%s%u", missing++ ? ", " : "", v->ids[i]);
+		if (cut || used + n >= sizeof(list)) {
+			cut++;
+			continue;
+		}
+		memcpy(list + used, one, n + 1);
+		used += n;
+	}
+	if (missing == 1)
+		os_die(PS_EXIT_NO_RUN, "run %s has no task %s", r->name, list);
+	if (missing)
+		os_die(PS_EXIT_NO_RUN, "run %s has no tasks %s%s", r->name, list,
+		       cut ? ", ..." : "");
+}
+
 void ps_target_flush(void)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -1,6 +1,7 @@
 /*
  * ps_watch.c: --watch: refresh the view every SEC seconds until the run
- * ends (or, for the list of runs, until the user quits).
+ * ends (or, for the list of runs, until the user quits).  With task ids,
+ * the rows are those tasks' and the end is still the run's.
  *
  * On a terminal it draws in place on the alternate screen like top(1): q or
  * Ctrl-C quits, any other key refreshes at once, a resize redraws; the
@@ -226,8 +227,22 @@ static int watch_terminal(const struct ps_opts *o)
 	return PS_EXIT_OK;
 }
 
+/* Task ids the run does not have are refused once, before the first frame
+ * (a run's ids never change), so the terminal is never set up for nothing. */
+static void check_ids(const struct ps_opts *o)
+{
+	struct os_run r;
+
+	if (!o->view.nids)
+		return;
+	ps_target_snapshot(ps_target_owner(o, o->name), o->name, OS_LOAD_TASKS, &r);
+	ps_target_check_ids(&r, &o->view);
+	os_run_free(&r);
+}
+
 int ps_cmd_watch(const struct ps_opts *o)
 {
+	check_ids(o);
 	if (!o->tty || o->json)
 		return watch_plain(o);
 	return watch_terminal(o);

@@ -118,7 +118,8 @@ assert_match "no run named nosuch-$RUN" "$PS_ERR" "no such run: message"
 ps_run -n "bad name"
 assert_eq 2 "$PS_RC" "bad run name"
 ps_run -n "$RUN" extra
-assert_eq 2 "$PS_RC" "operand"
+assert_eq 2 "$PS_RC" "operand that is not a task id"
+assert_match "'extra': not a task id" "$PS_ERR" "operand that is not a task id: message"
 ps_run --bogus
 assert_eq 2 "$PS_RC" "unknown option"
 ps_run --wait
