@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <langinfo.h>
 #include <locale.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,15 +113,11 @@ static unsigned parse_states(const char *list)
 
 static uid_t parse_user(const char *text)
 {
-	struct passwd *pw;
-	uint64_t v;
+	uid_t uid;
 
-	if (os_parse_uint(text, 0, UINT32_MAX - 1, &v) == 0)
-		return (uid_t)v;
-	pw = getpwnam(text);
-	if (!pw)
+	if (os_user_parse(text, &uid))
 		bad_usage("--user: no such user '%s'", text);
-	return pw->pw_uid;
+	return uid;
 }
 
 static uint64_t parse_sec(const char *opt, const char *text)
