@@ -7,7 +7,8 @@
 #  - the detach key (C-\) returns to the shell and leaves the task running;
 #  - a read-only client sees the output, and its keys reach nothing;
 #  - two clients at once both see the task;
-#  - a client killed with SIGKILL leaves the task and its worker untouched;
+#  - a stopped client holds up nobody; a client killed with SIGKILL leaves
+#    the task and its worker untouched;
 #  - when the task ends, the client prints its end state and exits 0;
 #  - SIGTERM to the client, and the death of the run's supervisor (SIGKILL),
 #    end it with the terminal restored (canonical mode, normal screen).
@@ -91,6 +92,12 @@ attach_in victim -n "$RUN" attach 1
 wait_pane victim 'last\?' 10
 victim=$(pgrep -f "oneshot-ctl -n $RUN attach 1" | head -1)
 [ -n "$victim" ] || fail "no attached client to kill"
+# a client that stops reading (as ^S or a stalled ssh would) holds up
+# nobody: the task answers and the read-only client shows it
+kill -STOP "$victim"
+ctl -n "$RUN" send 1 --no-enter stalled
+assert_eq 0 "$CTL_RC" "send while a client is stopped ($CTL_ERR)"
+wait_pane ro 'last\? stalled' 10
 kill -KILL "$victim"
 wait_for "! proc_alive $victim" 5 || fail "the client did not die"
 assert_match "^(RUNNING|IDLE)$" "$(task_field "$RUN" 1 state)" "the task is untouched by its client's death"
@@ -105,7 +112,7 @@ tmx send-keys -t end done Enter
 wait_pane end 'task 1 of run .* COMPLETED' 10
 wait_pane end 'attach-exit=0' 10
 wait_pane ro 'task 1 of run .* COMPLETED' 10
-assert_match "end done" "$(cat "$LOG/1.log")" "the answer typed in the client reached the task"
+assert_match "end stalleddone" "$(cat "$LOG/1.log")" "the answer typed in the client reached the task"
 wait_pane end 'mode=icanon' 10
 assert_eq 0 "$(tmx display -p -t end '#{alternate_on}')" "and on its normal screen"
 
