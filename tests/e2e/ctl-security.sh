@@ -15,19 +15,7 @@
 . "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
 . "$ONESHOT_SRCDIR/tests/e2e/ctl-lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
-command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
-NOBODY=$(id -u nobody 2>/dev/null) || skip "no user nobody"
-NOGROUP=$(id -g nobody)
-as_nobody() {
-	setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups \
-		env -u XDG_STATE_HOME HOME="$SANDBOX/home" "$@"
-}
-as_nobody test -x "$CTL" || skip "user nobody cannot run $CTL (build directory not reachable)"
-as_nobody test -x "$SUPERVISE" || skip "user nobody cannot run $SUPERVISE"
-chmod 0755 "$SANDBOX"
-mkdir -m 0700 "$SANDBOX/home"
-chown "$NOBODY" "$SANDBOX/home"
+. "$ONESHOT_SRCDIR/tests/e2e/nobody-lib.sh" "$CTL" "$SUPERVISE"
 CLIENT="$ONESHOT_SRCDIR/tests/e2e/steer-client.py"
 GO="$SANDBOX/go"
 GATE="i=0; while [ ! -e '$GO' ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i+1)); done"

@@ -30,19 +30,7 @@
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 . "$ONESHOT_SRCDIR/tests/e2e/rel-lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root to act as two users"
-command -v setpriv >/dev/null || skip "needs setpriv (util-linux)"
-NOBODY=$(id -u nobody 2>/dev/null) || skip "no user nobody"
-NOGROUP=$(id -g nobody)
-as_nobody() {
-	setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups \
-		env -u XDG_STATE_HOME HOME="$SANDBOX/home" "$@"
-}
-as_nobody test -x "$PS" || skip "user nobody cannot run $PS (build directory not reachable)"
-as_nobody test -x "$SUPERVISE" || skip "user nobody cannot run $SUPERVISE"
-chmod 0755 "$SANDBOX"
-mkdir -m 0700 "$SANDBOX/home"
-chown "$NOBODY" "$SANDBOX/home"
+. "$ONESHOT_SRCDIR/tests/e2e/nobody-lib.sh" "$PS" "$SUPERVISE"
 
 # fingerprint PATH: what "not touched" compares (without following a symlink):
 # type, owner, mode, size, mtime, and the bytes (or the link's target)
