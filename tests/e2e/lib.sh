@@ -420,7 +420,7 @@ gate_close() {
 }
 
 gate_wait() {
-	printf "flock -s -w %s '%s' true || exit 97" "${GATE_LIMIT:-60}" "$1"
+	printf "{ flock -s -w %s '%s' true || exit 97; }" "${GATE_LIMIT:-60}" "$1"
 }
 
 gate_open() {
