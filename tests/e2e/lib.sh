@@ -356,6 +356,77 @@ assert_group_gone() {
 	return 0
 }
 
+# proc_find_exe PID EXE: set FOUND_PID to PID or the first of its descendants
+# whose executable is EXE (e.g. the oneshot-ps that timeout(1) or in_pty
+# runs); false when there is none. Forks nothing.
+proc_find_exe() {
+	local -a queue=("$1") kids
+	local p t
+	FOUND_PID=
+	while [ "${#queue[@]}" -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		if [[ /proc/$p/exe -ef $2 ]]; then
+			FOUND_PID=$p
+			return 0
+		fi
+		for t in /proc/"$p"/task/*/children; do
+			kids=()
+			read -r -a kids 2>/dev/null <"$t"
+			queue+=("${kids[@]}")
+		done
+	done
+	return 1
+}
+
+# proc_sleeps_in PID GLOB: PID is asleep (state S) in a kernel function
+# matching GLOB (/proc/PID/wchan, e.g. '*nanosleep*', '*poll*'): a program
+# that polls or naps in a loop is known to have gone round it once. Where the
+# kernel does not name the function (wchan "0"), asleep is all it can say.
+# Forks nothing.
+proc_sleeps_in() {
+	local line w=
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+	line=${line##*) }
+	[ "${line%% *}" = S ] || return 1
+	read -r w 2>/dev/null <"/proc/$1/wchan"
+	[[ $w == 0 || $w == $2 ]]
+}
+
+# ------------------------------------------------------------------- gates
+
+# A gate keeps tasks alive until the test has done what it needs them alive
+# for (killed, stopped or measured them): a task that ends by itself within
+# a fraction of a second may be gone before a slow or busy machine gets round
+# to it, and a test that hopes to catch one alive then tests nothing.
+#
+#   gate_close FILE                      before the tasks start
+#   echo "...; $(gate_wait FILE); ..."   in a task's command line
+#   gate_open FILE                       from the test or any of its subshells
+#
+# A closed gate is an exclusive flock(1) on FILE held by this shell; a task
+# waits in one blocking flock call (no polling loop to load the machine), at
+# most GATE_LIMIT seconds (default 60), then exits 97: a gate left closed
+# fails the test instead of hanging it. Opening releases the lock itself
+# (flock -u), whichever processes inherited the descriptor.
+declare -A E2E_GATE_FD=()
+
+gate_close() {
+	local fd
+	command -v flock >/dev/null || skip "needs flock (util-linux)"
+	exec {fd}>"$1" || fatal "gate_close: cannot open $1"
+	flock -x "$fd" || fatal "gate_close: cannot lock $1"
+	E2E_GATE_FD[$1]=$fd
+}
+
+gate_wait() {
+	printf "{ flock -s -w %s '%s' true || exit 97; }" "${GATE_LIMIT:-60}" "$1"
+}
+
+gate_open() {
+	[ -n "${E2E_GATE_FD[$1]:-}" ] && flock -u "${E2E_GATE_FD[$1]}"
+}
+
 # ------------------------------------------------------------------- files
 
 # json_valid FILE

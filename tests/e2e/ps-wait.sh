@@ -8,6 +8,14 @@
 . "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
 
 GO="$SANDBOX/go"
+
+# waiting PID: the oneshot-ps --wait run by PID (timeout(1)) is in its poll
+# loop: it has opened the run and seen it running, and sleeps till the next
+# look (at most 20 s)
+waiting() {
+	wait_for "proc_find_exe $1 '$PS' && proc_sleeps_in \$FOUND_PID '*nanosleep*'" 20 ||
+		fail "oneshot-ps --wait ($(describe_pids $1)) did not start waiting within 20 s"
+}
 GATE="i=0; while [ ! -e '$GO' ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i+1)); done"
 
 # --- all complete: 0; a failure: 1 -----------------------------------------
@@ -45,7 +53,7 @@ PS_TIMEOUT_OK=0
 # a waiter started before the end sees the end
 timeout 30 "$PS" -n "$RUN" --wait 25 &
 waiter=$!
-sleep 0.2
+waiting "$waiter"
 touch "$GO"
 wait "$waiter"
 assert_eq 0 "$?" "--wait 25 started before the run finished"
@@ -58,6 +66,7 @@ detach -j 1 -n "$RUN" -L "$LOG" "$SANDBOX/term"
 wait_for '[ "$(ps_counts "$RUN" | cut -d" " -f2,3)" != "0 0" ]' 20 || fail "term: task never started"
 timeout 30 "$PS" -n "$RUN" --wait &
 waiter=$!
+waiting "$waiter"
 kill -TERM "$SUP_PID"
 wait "$waiter"
 assert_eq 143 "$?" "--wait on a run whose supervisor got SIGTERM"
@@ -69,6 +78,7 @@ detach -j 1 -n "$RUN" -L "$LOG" "$SANDBOX/kill"
 wait_for '[ "$(ps_counts "$RUN" | cut -d" " -f2,3)" != "0 0" ]' 20 || fail "kill: task never started"
 timeout 30 "$PS" -n "$RUN" --wait 2>"$SANDBOX/kill.err" &
 waiter=$!
+waiting "$waiter"
 kill -KILL "$SUP_PID"
 wait "$waiter"
 assert_eq 125 "$?" "--wait on a run whose supervisor was killed"

@@ -12,6 +12,14 @@
 . "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
 
 ENV=$(command -v env)
+
+# watching PID WHAT: the oneshot-ps --watch on a terminal run by PID (in_pty)
+# has drawn its first frame: it sleeps in its poll for keys and the next
+# refresh (at most 20 s)
+watching() {
+	wait_for "proc_find_exe $1 '$PS' && proc_sleeps_in \$FOUND_PID '*poll*'" 20 ||
+		fail "$2: oneshot-ps --watch did not draw within 20 s"
+}
 new_run watch
 GO="$SANDBOX/go"
 {
@@ -30,6 +38,8 @@ timeout 60 "$PS" -n "$RUN" --json --watch=0.2 >"$SANDBOX/json.out" 2>&1 &
 wj=$!
 wait_for '[ "$(grep -c "^run $RUN " "$SANDBOX/plain.out")" -ge 2 ]' 10 ||
 	fail "--watch 0.2 printed fewer than 2 snapshots in 10 s"
+wait_for '[ "$(grep -c "^{\"run\":" "$SANDBOX/json.out")" -ge 2 ]' 10 ||
+	fail "--json --watch=0.2 printed fewer than 2 documents in 10 s"
 
 # --- terminal: q, Ctrl-C -------------------------------------------------------
 in_pty 100 30 "wait:run $RUN|sleep:0.5|send:q" -- "$ENV" -u NO_COLOR "$PS" -n "$RUN" -w 0.2
@@ -67,7 +77,7 @@ printf 'sleep 30\n' >"$SANDBOX/gone"
 detach -j 1 -n "$RUN" -L "$LOG" "$SANDBOX/gone"
 in_pty 100 30 "wait:run $RUN|sleep:0.3|send:" -- "$PS" -n "$RUN" -w 0.2 &
 gone_pty=$!
-sleep 0.6
+watching "$gone_pty" "tty --watch of a table removed meanwhile"
 rm -f "$SHM"
 wait "$gone_pty"
 assert_eq 1 "$?" "tty --watch of a table removed meanwhile: exit status"
@@ -85,7 +95,7 @@ RUN=$WATCH_RUN
 SUP_PID=$WATCH_SUP
 in_pty 100 30 "wait:run $RUN|send:x|sleep:0.3" -- "$ENV" -u NO_COLOR "$PS" -n "$RUN" -w 0.2 &
 tty_watch=$!
-sleep 0.5
+watching "$tty_watch" "tty --watch at the end of the run"
 touch "$GO"
 wait "$tty_watch"
 assert_eq 0 "$?" "tty --watch at the end of the run: exit status"
@@ -117,6 +127,12 @@ PY
 assert_eq "True done" "$docs" "--json --watch documents"
 
 # --- the list, watched without a terminal: a snapshot per interval -----------
-timeout 2 "$PS" -w 0.3 >"$SANDBOX/list.out" 2>&1
+# (stopped by timeout(1) once it has drawn twice: SIGALRM is its timer's
+# expiry, so the status says whether it was still running)
+timeout 30 "$PS" -w 0.3 >"$SANDBOX/list.out" 2>&1 &
+lw=$!
+wait_for "[ \"\$(grep -c '^NAME ' '$SANDBOX/list.out')\" -ge 2 ]" 20
+kill -ALRM "$lw"
+wait "$lw"
 assert_eq 124 "$?" "list --watch runs until stopped"
 assert_le 2 "$(grep -c '^NAME ' "$SANDBOX/list.out")" "list --watch snapshots"

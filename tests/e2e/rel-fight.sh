@@ -21,7 +21,9 @@
 #   spammer    exits at once while a child keeps writing to the terminal
 #
 # Cases, each ending with "no process of the run alive" (pid files and
-# ONESHOT_RUN in /proc/*/environ), checked 1 s after the supervisor exits:
+# ONESHOT_RUN in /proc/*/environ), checked 1 s after the supervisor exits
+# ("once all started": every task and helper recorded its pid, the enders
+# are COMPLETED and their workers gone):
 #   natural    only the self-ending ones: exit 0, all COMPLETED
 #   timeout    everything, --timeout 1 --grace 1: the fighters INTERRUPTED
 #              (reason timeout), the others COMPLETED, exit 1
@@ -95,6 +97,7 @@ forever()
 EOF
 
 FIGHTERS="ignterm kids daemon noterm stopper respawn pgrp"
+NFIGHTERS=7
 ENDERS="holders launcher spammer"
 
 # line KIND PIDFILE: the task line of a fighter or an ender
@@ -146,6 +149,24 @@ all_started() {
 	done
 }
 
+# enders_settled: every ender is COMPLETED in events.jsonl and no more
+# workers are alive than there are fighters (the enders' workers are gone:
+# what the enders left behind has been dealt with). Forks nothing.
+enders_settled() {
+	local i line done=" "
+	while IFS= read -r line; do
+		[[ $line == *'"to":"COMPLETED"'* && $line =~ \"task\":([0-9]+), ]] &&
+			done+="${BASH_REMATCH[1]} "
+	done 2>/dev/null <"$LOG/events.jsonl"
+	for ((i = 1; i <= NT; i++)); do
+		case " $ENDERS " in
+		*" ${KINDS[$i]} "*) [[ $done == *" $i "* ]] || return 1 ;;
+		esac
+	done
+	rel_workers_list "$SUP_PID"
+	[ "${#REL_WS[@]}" -le "$NFIGHTERS" ]
+}
+
 # expect_states TAG FIGHTER_STATE REASON: fighters in FIGHTER_STATE with REASON,
 # enders COMPLETED (from oneshot-ps --json kept by rel_verify in $LOG.ps.json)
 expect_states() {
@@ -194,7 +215,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	setup_case "sigterm$round" $FIGHTERS $ENDERS
 	start_bg -j "$NT" --grace "$GRACE" -n "$RUN" -L "$LOG" "$TASKS" 2>"$SANDBOX/err.sigterm"
 	wait_for all_started 20 || fail "sigterm: not every task started within 20 s"
-	sleep 0.3	# the enders have ended, their leftovers were handled
+	wait_for enders_settled 20 || fail "sigterm: the enders did not all end within 20 s"
 	kill -TERM "$SUP_PID"
 	REL_KILLS=$((REL_KILLS + 1))
 	t0=$(now_us)
@@ -212,7 +233,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	setup_case "sigkill$round" $FIGHTERS $ENDERS
 	start_bg -j "$NT" --grace "$GRACE" -n "$RUN" -L "$LOG" "$TASKS" 2>"$SANDBOX/err.sigkill"
 	wait_for all_started 20 || fail "sigkill: not every task started within 20 s"
-	sleep 0.3
+	wait_for enders_settled 20 || fail "sigkill: the enders did not all end within 20 s"
 	rel_workers "$SUP_PID" >"$SANDBOX/workers.sigkill"
 	{
 		kill -KILL "$SUP_PID"
@@ -243,10 +264,11 @@ for round in $(seq 1 "$ROUNDS"); do
 	setup_case "wkill$round" $FIGHTERS $ENDERS
 	start_bg -j "$NT" --grace "$GRACE" -n "$RUN" -L "$LOG" "$TASKS" 2>"$SANDBOX/err.wkill"
 	wait_for all_started 20 || fail "wkill: not every task started within 20 s"
-	sleep 0.3
+	# (at most one worker per fighter: that there is one each is checked below)
+	wait_for enders_settled 20 || fail "wkill: the enders did not all end within 20 s"
 	ws=$(rel_workers "$SUP_PID")
 	nw=$(echo $ws | wc -w)
-	assert_eq 7 "$nw" "wkill: workers alive (one per fighter; the enders' are done)"
+	assert_eq "$NFIGHTERS" "$nw" "wkill: workers alive (one per fighter; the enders' are done)"
 	kill -KILL $ws
 	REL_KILLS=$((REL_KILLS + nw))
 	wait_exit "$SUP_PID" 15

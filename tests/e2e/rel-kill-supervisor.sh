@@ -35,7 +35,27 @@ trap '' HUP TERM
 exec sleep 30
 EOF
 
-count_files() { ls "$1" 2>/dev/null | wc -l | tr -d ' '; }
+# count_files DIR: how many files DIR holds (forks nothing)
+count_files() {
+	local f n=0
+	for f in "$1"/*; do
+		[ -e "$f" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+
+# helpers_recorded DIR N: DIR holds the pid files of tasks 1..N of the group
+# case, each with as many pids as its kind makes (2 with a child, 1 without)
+helpers_recorded() {
+	local i want
+	local -a l
+	for ((i = 1; i <= $2; i++)); do
+		want=$(( i % 3 == 0 ? 1 : 2 ))
+		l=()
+		mapfile -t l 2>/dev/null <"$1/$i"
+		[ "${#l[@]}" -ge "$want" ] || return 1
+	done
+}
 
 for round in $(seq 1 "$ROUNDS"); do
 	tag="round$round"
@@ -56,7 +76,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	start_bg -j 8 --grace "$GRACE" -n "$RUN" -L "$LOG" "$tasks" 2>"$SANDBOX/err.$tag"
 	wait_for "[ \$(count_files '$pd') -ge 8 ]" 20 || fail "$tag: 8 tasks did not start within 20 s"
 	sleep "0.$((RANDOM % 6))"
-	workers=$(echo $(rel_workers "$SUP_PID"))
+	rel_workers_list "$SUP_PID"
+	workers=${REL_WS[*]}
 	echo "$workers" >"$SANDBOX/workers.$tag"
 	{
 		kill -KILL "$SUP_PID"
@@ -149,7 +170,8 @@ setsid "$SUPERVISE" -j 8 --grace "$GRACE" -n "$RUN" -L "$LOG" "$SANDBOX/tasks.gr
 SUP_PID=$!
 E2E_BG_PIDS+=("$SUP_PID")
 wait_for "[ \$(count_files '$pd') -ge 8 ]" 20 || fail "group: 8 tasks did not start within 20 s"
-sleep 0.2
+# every task has made its child (kill it before that and it tests less)
+wait_for "helpers_recorded '$pd' 8" 20 || fail "group: the tasks' children did not all start within 20 s"
 rel_workers "$SUP_PID" >"$SANDBOX/workers.group"
 pgid=$(proc_stat "$SUP_PID" | awk '{ print $3 }')
 assert_eq "$SUP_PID" "$pgid" "group: the supervisor leads its process group"

@@ -18,7 +18,9 @@
 #  - rel_tick, rel_survivors, rel_assert_none_left: "no process of the run is
 #    left", robust against pid reuse;
 #  - rel_workers SUP_PID: the supervisor's live workers (not the strays it
-#    adopted as subreaper).
+#    adopted as subreaper); rel_workers_list SUP_PID sets them in REL_WS
+#    without forking, and rel_hwm PID sets a process's peak RSS in REL_HWM,
+#    for the loops that probe many times a second.
 
 if [ ! -x "$PS" ]; then
 	echo "$TEST: $PS is not built" >&2
@@ -306,11 +308,16 @@ rel_assert_none_left() {
 	return 0
 }
 
-# rel_workers SUP_PID: live children of the supervisor that are workers (the
-# supervisor's own executable, whatever wraps it: a worker is forked, not
-# exec'd), not the strays it adopted.
-rel_workers() {
-	local p c k v exe
+# rel_workers_list SUP_PID: set REL_WS to the live children of the supervisor
+# that are workers (the supervisor's own executable, whatever wraps it: a
+# worker is forked, not exec'd), not the strays it adopted. Forks nothing:
+# the killer, stopper and sampler loops call it many times a second, and a
+# probe that forks per process can take, on a slow or busy machine, longer
+# than a short task lives.
+rel_workers_list() {
+	local sup=$1 p k v st
+	local -a c=()
+	REL_WS=()
 	# A traced supervisor is exiting under LeakSanitizer, whose tracer is a
 	# clone of it (same executable): it has no workers left to speak of.
 	while read -r k v; do
@@ -318,17 +325,37 @@ rel_workers() {
 			[ "$v" = 0 ] || return 0
 			break
 		fi
-	done 2>/dev/null <"/proc/$1/status"
-	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
-	c=$(cat "/proc/$1/task/$1/children" 2>/dev/null)
-	for p in $c; do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ] || continue
+	done 2>/dev/null <"/proc/$sup/status"
+	read -r -a c 2>/dev/null <"/proc/$sup/task/$sup/children"
+	for p in "${c[@]}"; do
+		# (a zombie's exe cannot be followed: it fails this test)
+		[[ /proc/$p/exe -ef /proc/$sup/exe ]] || continue
 		# A worker leads its own process group; LeakSanitizer's exit-time
 		# tracer (same executable) stays in the supervisor's.
-		local st
-		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		read -r st 2>/dev/null <"/proc/$p/stat" || continue
 		st=${st##*) }
 		set -- $st
-		[ "$3" = "$p" ] && echo "$p"
+		[ "$3" = "$p" ] && REL_WS+=("$p")
 	done
+	return 0
+}
+
+# rel_workers SUP_PID: rel_workers_list, one pid a line on stdout
+rel_workers() {
+	rel_workers_list "$1"
+	[ "${#REL_WS[@]}" -eq 0 ] || printf '%s\n' "${REL_WS[@]}"
+}
+
+# rel_hwm PID: set REL_HWM to the peak RSS of PID in kB (VmHWM); false when
+# PID is gone. Forks nothing.
+rel_hwm() {
+	local k v u
+	REL_HWM=
+	while read -r k v u; do
+		if [ "$k" = VmHWM: ]; then
+			REL_HWM=$v
+			return 0
+		fi
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
 }

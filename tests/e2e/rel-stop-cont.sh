@@ -11,6 +11,10 @@
 #    While a worker is stopped (maybe in the middle of writing its slot),
 #    oneshot-ps answers within 1 s. Same assertions.
 #  - both at once, with --timeout 20 (no task reaches it).
+#  In each case the tasks wait at a gate until every stop loop has stopped
+#  its target once (the gate opens while it is stopped), so that however slow
+#  the machine there is a live worker to stop, and each loop stops something;
+#  then the stops fall where they fall.
 #  - SIGTERM to a stopped supervisor: it acts on it once continued: exit 143,
 #    running tasks INTERRUPTED (reason shutdown), the others never started,
 #    nothing left.
@@ -40,7 +44,6 @@ ps_probe() {
 # line per stop in COUNTFILE.
 stop_loop() {
 	local what=$1 sup=$2 name=$3 out=$4 log=$5 p
-	local -a ws
 	# A supervisor stopped before creating its table (slow under ASan)
 	# proves nothing.
 	wait_table "$name" "$sup" 30
@@ -49,9 +52,9 @@ stop_loop() {
 		if [ "$what" = supervisor ]; then
 			p=$sup
 		else
-			ws=($(rel_workers "$sup"))
-			[ "${#ws[@]}" -gt 0 ] || continue
-			p=${ws[RANDOM % ${#ws[@]}]}
+			rel_workers_list "$sup"
+			[ "${#REL_WS[@]}" -gt 0 ] || continue
+			p=${REL_WS[RANDOM % ${#REL_WS[@]}]}
 		fi
 		kill -STOP "$p" 2>/dev/null || continue
 		echo "$p" >>"$out"
@@ -61,16 +64,27 @@ stop_loop() {
 	done
 }
 
+# each_stopped TAG WHAT...: every stop loop of case TAG stopped something
+each_stopped() {
+	local tag=$1 w
+	shift
+	for w in "$@"; do
+		[ -s "$SANDBOX/stops.$tag.$w" ] || return 1
+	done
+}
+
 # stop_case TAG WHAT... : run the tasks with a stop loop for each WHAT
 stop_case() {
-	local tag=$1 w st tick n pd tasks
+	local tag=$1 w st tick n pd tasks gate
 	shift
 	new_run "$tag"
 	pd="$SANDBOX/pids.$tag"
 	mkdir "$pd"
 	tasks="$SANDBOX/tasks.$tag"
+	gate="$SANDBOX/gate.$tag"
+	gate_close "$gate"
 	for i in $(seq 1 "$NTASKS"); do
-		echo "echo \$\$ >>'$pd/'\$ONESHOT_TASK_ID; for i in 1 2 3 4 5; do echo \$ONESHOT_TASK_ID.\$i; sleep 0.0$((RANDOM % 4)); done"
+		echo "echo \$\$ >>'$pd/'\$ONESHOT_TASK_ID; $(gate_wait "$gate"); for i in 1 2 3 4 5; do echo \$ONESHOT_TASK_ID.\$i; sleep 0.0$((RANDOM % 4)); done"
 	done >"$tasks"
 	start_bg -j 4 --timeout 20 --grace 1 -n "$RUN" -L "$LOG" "$tasks" 2>"$SANDBOX/err.$tag"
 	local -a lps=()
@@ -79,6 +93,10 @@ stop_case() {
 		stop_loop "$w" "$SUP_PID" "$RUN" "$SANDBOX/stops.$tag.$w" "$LOG" &
 		lps+=($!)
 	done
+	# the tasks go on once every loop has stopped its target (most often
+	# while it is still stopped: a loop keeps it so 0.1-0.4 s)
+	wait_for "each_stopped $tag $*" 15
+	gate_open "$gate"
 	wait_exit "$SUP_PID" "$(soak 60 300)"
 	st=$EXIT_STATUS
 	tick=$(rel_tick)
@@ -89,6 +107,9 @@ stop_case() {
 	REL_KILLS=$((REL_KILLS + n))
 	note "$tag: $n SIGSTOPs ($*), exit $st"
 	[ "$n" -gt 0 ] || fail "$tag: nothing was stopped (the test did not test anything)"
+	for w in "$@"; do
+		[ -s "$SANDBOX/stops.$tag.$w" ] || fail "$tag: no $w was stopped (the test did not test it)"
+	done
 	assert_eq 0 "$st" "$tag: exit status ($(head -c 300 "$SANDBOX/err.$tag"))"
 	rel_verify "$tag" "$RUN" "$LOG" "$NTASKS" all-completed
 	bad=0

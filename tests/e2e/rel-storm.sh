@@ -9,7 +9,10 @@
 #  - memory stays flat: the peak RSS (VmHWM, sampled every 50 ms) of the
 #    supervisor and of the largest worker in this run is no more than
 #    1.25 x + 2 MiB the peak of a run writing N/8 per task (an output-sized
-#    buffer anywhere would add tens of MiB);
+#    buffer anywhere would add tens of MiB). So that every worker's peak is
+#    seen, however slow the machine, each task waits at a gate of its own
+#    once it has written everything, until the sampler has sampled its
+#    worker (VmHWM then covers the whole storm); all 8 must be so sampled;
 #  - oneshot-ps -n NAME (and --json) answers within 1 s, each time, while the
 #    storm runs.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -38,20 +41,44 @@ done
 EOF
 stream() { sh "$SANDBOX/stream" "$@"; }
 
-# sampler SUP_PID OUT: until SUP_PID is gone, every 50 ms, write
-# "SUP_HWM_KB MAX_WORKER_HWM_KB SAMPLES" to OUT
+# sampler SUP_PID OUT DONEDIR GATE: until SUP_PID is gone, every 50 ms,
+# write "SUP_HWM_KB MAX_WORKER_HWM_KB SAMPLES SEEN" to OUT. A task that has
+# written all its output puts its pid in DONEDIR/ID and waits at GATE.ID;
+# the sampler then samples its worker (the task's parent, alive while the
+# task waits) and opens that gate. SEEN counts the workers so sampled. Forks
+# nothing but sleep.
 sampler() {
-	local sup=$1 out=$2 sh=0 wh=0 n=0 v p
+	local sup=$1 out=$2 done_dir=$3 gate=$4 sh=0 wh=0 n=0 seen=0 p f id tp st
+	local -A released=()
 	while proc_alive "$sup"; do
-		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$sup/status" 2>/dev/null)
-		[ -n "$v" ] && [ "$v" -gt "$sh" ] && sh=$v
-		for p in $(rel_workers "$sup"); do
-			v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-			[ -n "$v" ] && [ "$v" -gt "$wh" ] && wh=$v
+		rel_hwm "$sup" && [ "$REL_HWM" -gt "$sh" ] && sh=$REL_HWM
+		rel_workers_list "$sup"
+		for p in "${REL_WS[@]}"; do
+			rel_hwm "$p" && [ "$REL_HWM" -gt "$wh" ] && wh=$REL_HWM
+		done
+		for f in "$done_dir"/*; do
+			id=${f##*/}
+			[ -e "$f" ] && [ -z "${released[$id]:-}" ] || continue
+			tp=
+			read -r tp 2>/dev/null <"$f"
+			[ -n "$tp" ] || continue	# (being written)
+			released[$id]=1
+			if read -r st 2>/dev/null <"/proc/$tp/stat"; then
+				st=${st##*) }
+				set -- $st
+				if [[ /proc/$2/exe -ef /proc/$sup/exe ]] && rel_hwm "$2"; then
+					seen=$((seen + 1))
+					[ "$REL_HWM" -gt "$wh" ] && wh=$REL_HWM
+				fi
+			fi
+			gate_open "$gate.$id"
 		done
 		n=$((n + 1))
-		echo "$sh $wh $n" >"$out.tmp" && mv "$out.tmp" "$out"
+		echo "$sh $wh $n $seen" >"$out"
 		sleep 0.05
+	done
+	for ((id = 1; id <= NT; id++)); do
+		gate_open "$gate.$id"
 	done
 }
 
@@ -76,13 +103,16 @@ prober() {
 storm() {
 	local tag=$1 nb=$2 i bad=0 rcv
 	new_run "$tag"
+	local gate="$SANDBOX/gate.$tag" done_dir="$SANDBOX/done.$tag"
+	mkdir "$done_dir"
 	for i in $(seq 1 "$NT"); do
-		echo "sh '$SANDBOX/stream' \$ONESHOT_TASK_ID $nb"
+		gate_close "$gate.$i"
+		echo "sh '$SANDBOX/stream' \$ONESHOT_TASK_ID $nb && echo \$\$ >'$done_dir/$i' && $(gate_wait "$gate.$i")"
 	done >"$SANDBOX/tasks.$tag"
 	local t0
 	t0=$(now_us)
 	start_bg -j "$NT" -n "$RUN" -L "$LOG" "$SANDBOX/tasks.$tag" 2>"$SANDBOX/err.$tag"
-	sampler "$SUP_PID" "$SANDBOX/mem.$tag" &
+	sampler "$SUP_PID" "$SANDBOX/mem.$tag" "$done_dir" "$gate" &
 	local spid=$!
 	local ppid=
 	if [ "$3" = probe ]; then
@@ -108,11 +138,13 @@ storm() {
 	done
 	got=$("$PYTHON" -c 'import json,sys; print(" ".join(str(t["bytes"]) for t in json.load(open(sys.argv[1]))["tasks"]))' "$LOG.ps.json" 2>/dev/null)
 	assert_eq "$(for i in $(seq 1 "$NT"); do printf '%s ' $(( ${#i} + 6 + nb * MIB )); done | sed 's/ $//')" "$got" "$tag: oneshot-ps bytes of each task"
-	read -r PEAK_SUP PEAK_WORKER samples <"$SANDBOX/mem.$tag"
-	note "$tag: $NT x $nb MiB in $TOOK ms ($(( NT * nb * 1000 / (TOOK + 1) )) MiB/s); peak RSS supervisor ${PEAK_SUP} kB, largest worker ${PEAK_WORKER} kB ($samples samples)"
+	read -r PEAK_SUP PEAK_WORKER samples seen <"$SANDBOX/mem.$tag"
+	note "$tag: $NT x $nb MiB in $TOOK ms ($(( NT * nb * 1000 / (TOOK + 1) )) MiB/s); peak RSS supervisor ${PEAK_SUP} kB, largest worker ${PEAK_WORKER} kB ($samples samples; $seen workers sampled at the end of their storm)"
 	# VmHWM is a high-water mark: one sample of the supervisor suffices, but
-	# the workers' figure means something only if a sample caught them.
+	# the workers' figure means something only if a sample caught them, and
+	# is their peak only if it caught each of them after its storm.
 	[ "${PEAK_WORKER:-0}" -gt 0 ] || fail "$tag: no sample caught a live worker (${samples:-0} samples)"
+	assert_eq "$NT" "${seen:-}" "$tag: workers sampled after their task wrote everything"
 	rel_assert_none_left "$tag" "$RUN" 3 "$tick"
 	# the transcripts are big: drop them now
 	rm -f "$LOG"/*.log

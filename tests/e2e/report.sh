@@ -41,6 +41,26 @@ cut70() {
 	fi
 }
 
+# sig_pending PID SIGNUM: SIGNUM is pending for PID (sent, not yet taken:
+# neither delivered, nor read from a signalfd, nor discarded as ignored)
+sig_pending() {
+	local k v bit=$(( 1 << ($2 - 1) ))
+	while read -r k v; do
+		case $k in
+		SigPnd: | ShdPnd:) (( 16#$v & bit )) && return 0 ;;
+		esac
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
+}
+
+# redrawn_after_usr1 FILE: in the terminal output FILE, the status line of
+# run $RUN (0/3 done) was drawn again after the SIGUSR1 line
+redrawn_after_usr1() {
+	local after
+	after=$(grep -F -A1 'interrupted, ' "$1" | sed -n 2p)
+	[[ $after == $'\r\e[K'"$RUN: 0/3 done"* ]]
+}
+
 # wait_go FILE: a task line that waits (at most 30 s) for FILE to exist
 wait_go() {
 	echo "i=0; while [ ! -e '$1' ] && [ \$i -lt 600 ]; do sleep 0.05; i=\$((i+1)); done"
@@ -139,7 +159,7 @@ printf '%s\n' "$(wait_go "$GO")" "true" >"$SANDBOX/tasks.hup"
 start_bg -n "$RUN" -L "$LOG" "$SANDBOX/tasks.hup" </dev/null 2>"$SANDBOX/hup.err"
 wait_for "[ \"\$(states '$LOG' 1)\" = RUNNING ]" 20 || fail "hup: task 1 not RUNNING"
 kill -HUP "$SUP_PID"
-sleep 0.2
+wait_for "! sig_pending $SUP_PID 1" 10 || fail "hup: SIGHUP still pending after 10 s"
 proc_alive "$SUP_PID" || fail "hup: an attached supervisor must ignore SIGHUP"
 touch "$GO"
 wait_exit "$SUP_PID" 30
@@ -272,7 +292,9 @@ else
 	wait_for "frames '$SANDBOX/tty.ttym' '$RUN' | grep -q '2 running'" 5 || fail "tty messages: no status line with 2 running"
 	kill -USR1 "$SPID"
 	wait_for "grep -q 'interrupted, [0-9]*s' '$SANDBOX/tty.ttym'" 5 || fail "tty messages: no SIGUSR1 line"
-	sleep 0.6
+	# the status line drawn again below it (at least once a second), before SIGTERM
+	wait_for "redrawn_after_usr1 '$SANDBOX/tty.ttym'" 5 ||
+		fail "tty messages: the status line not drawn again within 5 s of the SIGUSR1 line"
 	kill -TERM "$SPID"
 	wait "$TPID"
 	RC=$?
