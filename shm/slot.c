@@ -70,6 +70,8 @@ static void copy_fields(const struct os_slot *s, struct os_slot_view *v)
 	v->winsize = LOAD(winsize);
 	v->steer_key[0] = LOAD(steer_key[0]);
 	v->steer_key[1] = LOAD(steer_key[1]);
+	v->waiting_mono_ns = LOAD(waiting_mono_ns);
+	v->waiting_why = LOAD(waiting_why);
 	for (unsigned i = 0; i < OS_MESSAGE_WORDS; i++)
 		words[i] = LOAD(message[i]);
 #undef LOAD

@@ -16,6 +16,8 @@ struct os_slot_view {
 	uint64_t output_bytes;
 	uint32_t winsize;             /* rows << 16 | cols, 0 before the start */
 	uint64_t steer_key[2];
+	int64_t waiting_mono_ns;      /* 0: not waiting for input */
+	uint32_t waiting_why;         /* enum os_wait */
 	char message[OS_MESSAGE_MAX];
 };
 

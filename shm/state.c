@@ -39,7 +39,7 @@ static const char *const event_names[OS_EVENT_COUNT] = {
 
 static const char *const reason_names[OS_REASON_COUNT] = {
 	NULL, "timeout", "idle-timeout", "shutdown", "signal",
-	"supervisor-lost", "worker-lost", "setup", "operator",
+	"supervisor-lost", "worker-lost", "setup", "operator", "waiting-timeout",
 };
 
 int os_state_next(uint32_t from, enum os_event event)
@@ -126,6 +126,8 @@ int os_slot_retry(struct os_table *t, struct os_slot *s)
 		atomic_store_explicit(&s->winsize, 0, memory_order_relaxed);
 		atomic_store_explicit(&s->steer_key[0], 0, memory_order_relaxed);
 		atomic_store_explicit(&s->steer_key[1], 0, memory_order_relaxed);
+		atomic_store_explicit(&s->waiting_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->waiting_why, OS_WAIT_NONE, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->attempt, 1, memory_order_relaxed);
 		os_slot_set_message(s, "");
 	}
@@ -163,23 +165,53 @@ enum os_event os_slot_exit_event(const struct os_slot *s, int exit_code, uint32_
 	return exit_code == 0 ? OS_EV_FINISH : OS_EV_FAIL;
 }
 
+/* The one shape of an events.jsonl line; EXTRA (JSON members, each with
+ * its leading comma, or "") goes last. */
+static size_t format_line(char *buf, size_t len, int64_t real_ns, const char *run, uint32_t id,
+			  const char *event, uint32_t from, uint32_t to, const char *why,
+			  const char *extra)
+{
+	char stamp[40], reason[40] = "null";
+	int n;
+
+	os_format_iso8601(stamp, sizeof(stamp), real_ns);
+	if (why)
+		snprintf(reason, sizeof(reason), "\"%s\"", why);
+	/* Run names are [A-Za-z0-9._-] only, so they need no escaping. */
+	n = snprintf(buf, len,
+		     "{\"time\":\"%s\",\"run\":\"%s\",\"task\":%u,"
+		     "\"event\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":%s%s}\n",
+		     stamp, run, id, event, os_state_name(from), os_state_name(to), reason, extra);
+	return (n > 0 && (size_t)n < len) ? (size_t)n : 0;
+}
+
 size_t os_event_format(char *buf, size_t len, int64_t real_ns, const char *run,
 		       uint32_t id, enum os_event event, uint32_t from, uint32_t to,
 		       uint32_t reason)
 {
-	char stamp[40], why[32] = "null";
-	int n;
+	return format_line(buf, len, real_ns, run, id, os_event_name(event), from, to,
+			   reason != OS_REASON_NONE ? os_reason_name(reason) : NULL, "");
+}
 
-	os_format_iso8601(stamp, sizeof(stamp), real_ns);
-	if (reason != OS_REASON_NONE)
-		snprintf(why, sizeof(why), "\"%s\"", os_reason_name(reason));
-	/* Run names are [A-Za-z0-9._-] only, so they need no escaping. */
-	n = snprintf(buf, len,
-		     "{\"time\":\"%s\",\"run\":\"%s\",\"task\":%u,"
-		     "\"event\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"reason\":%s}\n",
-		     stamp, run, id, os_event_name(event), os_state_name(from),
-		     os_state_name(to), why);
-	return (n > 0 && (size_t)n < len) ? (size_t)n : 0;
+void os_event_note(struct os_table *t, uint32_t id, const char *event, uint32_t state,
+		   const char *why, const char *extra)
+{
+	char line[1024];
+	size_t n;
+
+	if (t->events_fd < 0)
+		return;
+	n = format_line(line, sizeof(line), os_now_real_ns(), t->hdr->name, id, event, state,
+			state, why, extra);
+	if (n && write(t->events_fd, line, n) < 0)
+		t->events_fd_errors++;
+}
+
+const char *os_wait_name(uint32_t why)
+{
+	static const char *const names[OS_WAIT_COUNT] = { NULL, "read", "bell", "pattern" };
+
+	return why < OS_WAIT_COUNT ? names[why] : NULL;
 }
 
 /* One write(2) per line on an O_APPEND file: lines from many writers never

@@ -38,6 +38,18 @@ const char *os_event_name(enum os_event event);
 /* Word for a reason ("idle-timeout"), or NULL for OS_REASON_NONE. */
 const char *os_reason_name(uint32_t reason);
 
+/* Word for what shows a task waits for input ("read"), or NULL. */
+const char *os_wait_name(uint32_t why);
+
+/*
+ * Append to T's events.jsonl a line that is no transition (a task waiting
+ * for input): EVENT, STATE as both from and to, WHY as the reason (or
+ * null), and EXTRA, JSON members each with its leading comma ("" for none),
+ * last.  Lines are at most 1 KiB.
+ */
+void os_event_note(struct os_table *t, uint32_t id, const char *event, uint32_t state,
+		   const char *why, const char *extra);
+
 /*
  * Apply EVENT to slot S of table T with one compare-and-swap, move the
  * header's per-state counters, store REASON (unless OS_REASON_NONE) and

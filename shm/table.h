@@ -51,7 +51,17 @@ enum os_reason {
 	OS_REASON_WORKER_LOST = 6,     /* the worker died before recording */
 	OS_REASON_SETUP = 7,           /* PTY, log file or spawn failed */
 	OS_REASON_OPERATOR = 8,        /* oneshot-ctl interrupt */
-	OS_REASON_COUNT = 9
+	OS_REASON_WAITING_TIMEOUT = 9, /* --waiting-timeout */
+	OS_REASON_COUNT = 10
+};
+
+/* What shows that a silent task waits for input (the slot's waiting_why). */
+enum os_wait {
+	OS_WAIT_NONE = 0,
+	OS_WAIT_READ = 1,      /* the kernel: blocked reading its terminal */
+	OS_WAIT_BELL = 2,      /* it rang the bell or sent a notification */
+	OS_WAIT_PATTERN = 3,   /* its last line matches a --prompt */
+	OS_WAIT_COUNT = 4
 };
 
 /* Bits of the header's flags. */
@@ -103,7 +113,13 @@ struct os_slot {
 	 * random; 0 while it has none.  Only readers of the table (its owner
 	 * and root) can learn it. */
 	_Atomic uint64_t steer_key[2];
-	uint64_t reserved[5];
+	/* (seq) since when the task waits for input (CLOCK_MONOTONIC), 0 when
+	 * it does not; the evidence (enum os_wait); while it waits, the
+	 * message holds the prompt, the last line on its screen. */
+	_Atomic int64_t waiting_mono_ns;
+	_Atomic uint32_t waiting_why;
+	uint32_t reserved2;
+	uint64_t reserved[3];
 };
 
 /* The first page of the table. */
@@ -152,6 +168,7 @@ static_assert(offsetof(struct os_slot, message) == 96, "slot layout");
 static_assert(offsetof(struct os_slot, interrupt_request) == 192, "slot layout");
 static_assert(offsetof(struct os_slot, winsize) == 196, "slot layout");
 static_assert(offsetof(struct os_slot, steer_key) == 200, "slot layout");
+static_assert(offsetof(struct os_slot, waiting_mono_ns) == 216, "slot layout");
 static_assert(offsetof(struct os_header, counts) == 104, "header layout");
 static_assert(offsetof(struct os_header, name) == 152, "header layout");
 static_assert(offsetof(struct os_header, logdir_off) == 224, "header layout");

@@ -469,7 +469,7 @@ START_TEST(test_event_and_reason_names)
 	};
 	static const char *const reasons[OS_REASON_COUNT] = {
 		NULL, "timeout", "idle-timeout", "shutdown", "signal",
-		"supervisor-lost", "worker-lost", "setup", "operator",
+		"supervisor-lost", "worker-lost", "setup", "operator", "waiting-timeout",
 	};
 
 	for (unsigned ev = 0; ev < OS_EVENT_COUNT; ev++)
