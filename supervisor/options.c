@@ -25,6 +25,7 @@ enum { OPT_METRICS = 1536, OPT_SYSLOG };
 enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
 enum { OPT_TAIL = 1792 };
 enum { OPT_SHARD = 2048, OPT_RETRIES, OPT_RETRY_INTERRUPTED };
+enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -51,6 +52,8 @@ static const struct option long_options[] = {
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "retry-interrupted", no_argument, NULL, OPT_RETRY_INTERRUPTED },
+	{ "waiting-timeout", required_argument, NULL, OPT_WAITING_TIMEOUT },
+	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -67,6 +70,9 @@ static void usage(void)
 	       "      --idle-after SEC   silence before a task counts as IDLE (default 30)\n"
 	       "      --idle-timeout SEC interrupt a task silent this long (default off)\n"
 	       "      --timeout SEC      interrupt a task running this long (default off)\n"
+	       "      --waiting-timeout SEC interrupt a task waiting for input this long (off)\n"
+	       "      --prompt REGEX     a silent task whose last line matches REGEX (POSIX\n"
+	       "                         extended) waits for input; repeatable\n"
 	       "      --grace SEC        SIGTERM to SIGKILL delay on interrupt (default 5)\n"
 	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
 	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
@@ -285,6 +291,28 @@ static int check_tail(const struct options *opt, char *err, size_t len)
 	return 0;
 }
 
+/* --prompt REGEX: compiled once, here; the workers inherit it. */
+static int parse_prompt(struct options *opt, const char *text, char *err, size_t len)
+{
+	struct worker_prompt *p = &opt->prompts[opt->nprompts];
+	char why[128];
+	int ret;
+
+	if (opt->nprompts == OPT_PROMPTS_MAX) {
+		snprintf(err, len, "--prompt: at most %d of them", OPT_PROMPTS_MAX);
+		return -EINVAL;
+	}
+	ret = regcomp(&p->re, text, REG_EXTENDED | REG_NOSUB);
+	if (ret) {
+		regerror(ret, &p->re, why, sizeof(why));
+		snprintf(err, len, "--prompt: '%s' is not a regular expression: %s", text, why);
+		return -EINVAL;
+	}
+	p->text = text;
+	opt->nprompts++;
+	return 0;
+}
+
 static int parse_one(int c, struct options *opt, char *err, size_t len)
 {
 	uint64_t v;
@@ -309,6 +337,10 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		return parse_secs("--idle-timeout", optarg, 1, &opt->idle_timeout_ms, err, len);
 	case OPT_TIMEOUT:
 		return parse_secs("--timeout", optarg, 1, &opt->timeout_ms, err, len);
+	case OPT_WAITING_TIMEOUT:
+		return parse_secs("--waiting-timeout", optarg, 1, &opt->waiting_timeout_ms, err, len);
+	case OPT_PROMPT:
+		return parse_prompt(opt, optarg, err, len);
 	case OPT_GRACE:
 		return parse_secs("--grace", optarg, 0, &opt->grace_ms, err, len);
 	case OPT_INPUT_TIMEOUT:
@@ -459,5 +491,8 @@ void options_free(struct options *opt)
 	opt->metrics = NULL;
 	free(opt->env_set);
 	opt->env_set = NULL;
+	for (uint32_t i = 0; i < opt->nprompts; i++)
+		regfree(&opt->prompts[i].re);
+	opt->nprompts = 0;
 	worker_env_free(&opt->task_env);
 }

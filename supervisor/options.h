@@ -7,7 +7,11 @@
 #include <stdint.h>
 
 #include "supervisor/shard.h"
+#include "worker/waiting.h" /* struct worker_prompt */
 #include "worker/worker.h"  /* struct worker_rlimit, struct worker_env */
+
+/* --prompt options at most. */
+#define OPT_PROMPTS_MAX 16
 
 struct options {
 	uint32_t jobs;
@@ -20,6 +24,9 @@ struct options {
 	uint64_t timeout_ms;      /* 0 = off */
 	uint64_t grace_ms;
 	uint64_t input_timeout_ms; /* longest gap while reading the task file */
+	uint64_t waiting_timeout_ms; /* --waiting-timeout; 0 = off */
+	struct worker_prompt prompts[OPT_PROMPTS_MAX]; /* --prompt REGEX */
+	uint32_t nprompts;
 	int crlf;
 	int detach;
 	int resume;               /* --resume or --resume-failed */

@@ -45,7 +45,8 @@ static int should_retry(const struct run *r, uint32_t i, const struct os_slot_vi
 		return 1;
 	return v->state == OS_INTERRUPTED && r->opt->retry_interrupted &&
 	       (v->reason == OS_REASON_TIMEOUT || v->reason == OS_REASON_IDLE_TIMEOUT ||
-		v->reason == OS_REASON_SIGNAL || v->reason == OS_REASON_OPERATOR);
+		v->reason == OS_REASON_SIGNAL || v->reason == OS_REASON_OPERATOR ||
+		v->reason == OS_REASON_WAITING_TIMEOUT);
 }
 
 static void queue_retry(struct run *r, uint32_t i)
@@ -110,6 +111,7 @@ static int start_worker(struct run *r, uint32_t i)
 		.env = r->opt->task_env.vars, .env_id_slot = r->opt->task_env.id_slot,
 		.chdir = r->opt->chdir, .rlimits = r->opt->rlimits, .nrlimits = r->opt->nrlimits,
 		.pty_cols = r->opt->pty_cols, .pty_rows = r->opt->pty_rows,
+		.prompts = r->opt->prompts, .nprompts = r->opt->nprompts,
 		.tail = r->opt->tail, .tail_erase = r->progress.on,
 	};
 	uint32_t e = r->free_refs[--r->nfree];
@@ -422,6 +424,7 @@ static int64_t policy_due(int64_t base_ns, uint64_t limit_ms)
 }
 
 #define NOT_STARTED_RECHECK_NS (50 * 1000000)
+#define WAITING_RECHECK_NS (250 * 1000000)   /* --waiting-timeout: a look at the slots */
 
 /* The deadline of one worker's policy, applying it when due. */
 static int64_t worker_deadline(struct run *r, struct worker_ref *w, int64_t now)
@@ -455,6 +458,15 @@ static int64_t worker_deadline(struct run *r, struct worker_ref *w, int64_t now)
 			reason = OS_REASON_IDLE_TIMEOUT;
 		due = due && due < at ? due : at;
 	}
+	if (o->waiting_timeout_ms && !reason) {
+		int64_t since = atomic_load(&s->waiting_mono_ns);
+
+		/* A task may start waiting at any moment: look again soon. */
+		at = since ? policy_due(since, o->waiting_timeout_ms) : now + WAITING_RECHECK_NS;
+		if (since && now >= at)
+			reason = OS_REASON_WAITING_TIMEOUT;
+		due = due && due < at ? due : at;
+	}
 	if (!reason)
 		return due;
 	if (!start)
@@ -469,7 +481,8 @@ int64_t workers_deadlines(struct run *r, int64_t now)
 
 	/* Without timeouts only a backstop kill can fall due, and those exist
 	 * only while an interrupt is pending: skip the scan otherwise. */
-	if (!r->opt->timeout_ms && !r->opt->idle_timeout_ms && !r->interrupting)
+	if (!r->opt->timeout_ms && !r->opt->idle_timeout_ms && !r->opt->waiting_timeout_ms &&
+	    !r->interrupting)
 		return 0;
 	for (uint32_t e = 0; e < r->opt->jobs; e++) {
 		struct worker_ref *w = &r->workers[e];

@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "worker/loop.h"
+#include "fmt/json.h"
 #include "worker/steer.h"
+#include "worker/waiting.h"
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "worker/tail.h"
@@ -38,6 +40,7 @@
 #define READ_MIN   4096            /* a PTY read returns at most ~4 KiB */
 #define DRAIN_MS   1000            /* after the reap, wait this long for EOF */
 #define RING_SIZE  32            /* steering clients add up to 17 ops */
+#define PROBE_MIN_MS 1000          /* a silent task is asked at most this often */
 
 enum op { OP_READ, OP_SIGNAL, OP_IDLE_TIMER, OP_KILL_TIMER, OP_DRAIN_TIMER };
 
@@ -61,6 +64,8 @@ struct loop {
 	int64_t reaped_at_ns;
 	struct worker_tail *tail;         /* --tail, else NULL */
 	struct worker_steer steer;        /* oneshot-ctl's endpoint, once asked */
+	struct worker_waiting waiting;    /* evidence of waiting for input */
+	int is_waiting;                   /* the slot says the task waits */
 };
 
 struct io_uring_sqe *worker_sqe(struct io_uring *ring)
@@ -171,6 +176,12 @@ static void account_output(struct loop *l, int n)
 			      atomic_load_explicit(&s->output_bytes, memory_order_relaxed) + (uint64_t)n,
 			      memory_order_relaxed);
 	atomic_store_explicit(&s->output_mono_ns, l->last_output_ns, memory_order_relaxed);
+	if (l->is_waiting) { /* output after the wait clears it */
+		atomic_store_explicit(&s->waiting_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->waiting_why, OS_WAIT_NONE, memory_order_relaxed);
+		os_slot_set_message(s, "");
+		l->is_waiting = 0;
+	}
 	if (atomic_load_explicit(&s->state, memory_order_relaxed) == OS_IDLE)
 		os_slot_transition(l->table, s, OS_EV_DETECT_ACTIVITY, OS_REASON_NONE, NULL);
 	os_slot_write_end(s);
@@ -186,6 +197,8 @@ static void on_read(struct loop *l, int res)
 			worker_tail_feed(l->tail, l->buf + l->fill, (size_t)res);
 		l->fill += (uint32_t)res;
 		account_output(l, res);
+		worker_waiting_output(&l->waiting, l->buf + l->fill - res, (size_t)res,
+				      l->last_output_ns);
 		/* Without NOWAIT every read may be the last for a while. */
 		if (!l->nowait || BUF_SIZE - l->fill < READ_MIN)
 			flush(l);
@@ -303,6 +316,44 @@ static void on_signal(struct loop *l, int res)
 	arm_signal_read(l);
 }
 
+/* The silent task waits for input: say so in the slot and the event log. */
+static void note_waiting(struct loop *l, uint32_t why, const char *prompt)
+{
+	struct os_slot *s = l->slot;
+	char extra[16 + FMT_JSON_ESCAPED_MAX(OS_MESSAGE_MAX)];
+
+	os_slot_write_begin(s);
+	atomic_store_explicit(&s->waiting_mono_ns, l->last_output_ns, memory_order_relaxed);
+	atomic_store_explicit(&s->waiting_why, why, memory_order_relaxed);
+	os_slot_set_message(s, prompt);
+	os_slot_write_end(s);
+	l->is_waiting = 1;
+	strcpy(extra, ",\"prompt\":\"");
+	fmt_json_escape(extra + strlen(extra), prompt, strnlen(prompt, OS_MESSAGE_MAX - 1));
+	strcat(extra, "\"");
+	os_event_note(l->table, s->id, "waiting", OS_IDLE, os_wait_name(why), extra);
+}
+
+/* Ask a silent task whether it waits for input; if not, ask again later. */
+static void probe_waiting(struct loop *l)
+{
+	uint32_t size = atomic_load_explicit(&l->slot->winsize, memory_order_relaxed), why;
+	uint64_t every = l->st->cfg->idle_after_ms > PROBE_MIN_MS ? l->st->cfg->idle_after_ms
+								   : PROBE_MIN_MS;
+	char prompt[OS_MESSAGE_MAX];
+
+	flush(l); /* the prompt must be in the transcript */
+	why = worker_waiting_probe(&l->waiting, l->last_output_ns, l->st->cfg->logdir_fd,
+				   l->st->log_name, (uint16_t)(size >> 16), (uint16_t)size,
+				   prompt, sizeof(prompt));
+	if (why) {
+		note_waiting(l, why, prompt);
+		return;
+	}
+	arm_timer(l, OP_IDLE_TIMER, &l->idle_ts, os_now_mono_ns() + (int64_t)every * 1000000);
+	l->idle_armed = 1;
+}
+
 static void on_idle_timer(struct loop *l)
 {
 	int64_t due = l->last_output_ns + (int64_t)l->st->cfg->idle_after_ms * 1000000;
@@ -315,9 +366,13 @@ static void on_idle_timer(struct loop *l)
 		arm_idle_timer(l); /* output came since it was armed */
 		return;
 	}
-	os_slot_write_begin(s);
-	os_slot_transition(l->table, s, OS_EV_DETECT_SILENCE, OS_REASON_NONE, NULL);
-	os_slot_write_end(s);
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) == OS_RUNNING) {
+		os_slot_write_begin(s);
+		os_slot_transition(l->table, s, OS_EV_DETECT_SILENCE, OS_REASON_NONE, NULL);
+		os_slot_write_end(s);
+	}
+	if (!l->is_waiting)
+		probe_waiting(l);
 }
 
 static void on_drain_timer(struct loop *l)
@@ -387,6 +442,10 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 	}
 	worker_steer_init(&l->steer, &l->ring, st->master, l->slot, st->cfg->pty_rows,
 			  st->cfg->pty_cols);
+	l->waiting = (struct worker_waiting){
+		.slave_path = st->slave_path, .master = st->master, .task_pid = st->task_pid,
+		.prompts = st->cfg->prompts, .nprompts = st->cfg->nprompts,
+	};
 	if (st->cfg->tail)
 		l->tail = worker_tail_open(l->slot->id, atomic_load(&l->slot->attempt),
 					   st->cfg->tail_erase);

@@ -16,6 +16,8 @@ struct loop_start {
 	int logfd;      /* transcript */
 	int sigfd;      /* signalfd for SIGCHLD and SIGTERM */
 	pid_t task_pid;
+	const char *slave_path; /* the task's terminal */
+	const char *log_name;   /* the transcript's name in cfg->logdir_fd */
 };
 
 /*

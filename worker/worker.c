@@ -72,15 +72,14 @@ static int open_signals(void)
 
 /* ID.log for the first attempt, ID.N.log for attempt N: every attempt's
  * transcript is kept. */
-static int open_transcript(int dirfd, uint32_t id, uint32_t attempt)
+static int open_transcript(int dirfd, uint32_t id, uint32_t attempt, char *name, size_t len)
 {
-	char name[32];
 	int fd;
 
 	if (attempt > 1)
-		snprintf(name, sizeof(name), "%u.%u.log", id, attempt);
+		snprintf(name, len, "%u.%u.log", id, attempt);
 	else
-		snprintf(name, sizeof(name), "%u.log", id);
+		snprintf(name, len, "%u.log", id);
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	return fd < 0 ? -errno : fd;
 }
@@ -110,7 +109,7 @@ void worker_main(const struct worker_config *cfg)
 {
 	struct os_slot *s = os_table_slot(cfg->table, cfg->slot_index);
 	struct loop_start st = { .cfg = cfg, .slot = s };
-	char slave[64], what[OS_MESSAGE_MAX];
+	char slave[64], what[OS_MESSAGE_MAX], log_name[32];
 	int err;
 
 	close(cfg->supervisor_sigfd);
@@ -135,7 +134,9 @@ void worker_main(const struct worker_config *cfg)
 	st.sigfd = open_signals();
 	if (st.sigfd < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "signalfd", -errno);
-	st.logfd = open_transcript(cfg->logdir_fd, s->id, atomic_load(&s->attempt));
+	st.logfd = open_transcript(cfg->logdir_fd, s->id, atomic_load(&s->attempt), log_name,
+				   sizeof(log_name));
+	st.log_name = log_name;
 	if (st.logfd < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, "open transcript", st.logfd);
 	st.master = worker_pty_open(cfg->crlf, cfg->pty_cols, cfg->pty_rows, slave, sizeof(slave));
@@ -148,6 +149,7 @@ void worker_main(const struct worker_config *cfg)
 		.rlimits = cfg->rlimits, .nrlimits = cfg->nrlimits }, what, sizeof(what));
 	if (st.task_pid < 0)
 		setup_failed(cfg, s, OS_REASON_SETUP, what, st.task_pid);
+	st.slave_path = slave;
 	record_start(cfg->table, s, st.task_pid);
 	err = worker_loop_run(&st);
 	if (err)

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "shm/table.h"
+#include "worker/waiting.h"
 
 /* A soft resource limit for the task (--rlimit). */
 struct worker_rlimit {
@@ -50,6 +51,8 @@ struct worker_config {
 	uint32_t nrlimits;
 	uint16_t pty_cols, pty_rows; /* 0: 80x24 */
 	int tail;                 /* --tail: mirror output to stdout (tail.c) */
+	const struct worker_prompt *prompts; /* --prompt (waiting.h) */
+	uint32_t nprompts;
 	int tail_erase;           /* the status line is on: erase it first */
 };
 
