@@ -25,7 +25,7 @@ enum { OPT_METRICS = 1536, OPT_SYSLOG };
 enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
 enum { OPT_TAIL = 1792 };
 enum { OPT_SHARD = 2048, OPT_RETRIES, OPT_RETRY_INTERRUPTED };
-enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT };
+enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT, OPT_ANSWER, OPT_ANSWER_LIMIT };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -54,6 +54,8 @@ static const struct option long_options[] = {
 	{ "retry-interrupted", no_argument, NULL, OPT_RETRY_INTERRUPTED },
 	{ "waiting-timeout", required_argument, NULL, OPT_WAITING_TIMEOUT },
 	{ "prompt", required_argument, NULL, OPT_PROMPT },
+	{ "answer", required_argument, NULL, OPT_ANSWER },
+	{ "answer-limit", required_argument, NULL, OPT_ANSWER_LIMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -73,6 +75,9 @@ static void usage(void)
 	       "      --waiting-timeout SEC interrupt a task waiting for input this long (off)\n"
 	       "      --prompt REGEX     a silent task whose last line matches REGEX (POSIX\n"
 	       "                         extended) waits for input; repeatable\n"
+	       "      --answer REGEX=TEXT type TEXT and Enter when a waiting task's prompt\n"
+	       "                         matches REGEX; repeatable, first match wins\n"
+	       "      --answer-limit N   answers typed per task at most (default 3)\n"
 	       "      --grace SEC        SIGTERM to SIGKILL delay on interrupt (default 5)\n"
 	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
 	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
@@ -313,6 +318,39 @@ static int parse_prompt(struct options *opt, const char *text, char *err, size_t
 	return 0;
 }
 
+/* --answer REGEX=TEXT: split at the last '=' (a regex may hold one; a
+ * typed answer rarely does), compiled once, here. */
+static int parse_answer(struct options *opt, const char *arg, char *err, size_t len)
+{
+	struct worker_answer *a = &opt->answers[opt->nanswers];
+	const char *eq = strrchr(arg, '=');
+	char why[128], *re;
+	int ret;
+
+	if (opt->nanswers == OPT_PROMPTS_MAX) {
+		snprintf(err, len, "--answer: at most %d of them", OPT_PROMPTS_MAX);
+		return -EINVAL;
+	}
+	if (!eq || eq == arg || strpbrk(eq + 1, "\r\n")) {
+		snprintf(err, len, "--answer: '%s' is not REGEX=TEXT (TEXT of one line)", arg);
+		return -EINVAL;
+	}
+	re = strndup(arg, (size_t)(eq - arg));
+	if (!re)
+		return -ENOMEM;
+	ret = regcomp(&a->re, re, REG_EXTENDED | REG_NOSUB);
+	if (ret) {
+		regerror(ret, &a->re, why, sizeof(why));
+		snprintf(err, len, "--answer: '%s' is not a regular expression: %s", re, why);
+		free(re);
+		return -EINVAL;
+	}
+	free(re);
+	a->text = eq + 1;
+	opt->nanswers++;
+	return 0;
+}
+
 static int parse_one(int c, struct options *opt, char *err, size_t len)
 {
 	uint64_t v;
@@ -341,6 +379,13 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		return parse_secs("--waiting-timeout", optarg, 1, &opt->waiting_timeout_ms, err, len);
 	case OPT_PROMPT:
 		return parse_prompt(opt, optarg, err, len);
+	case OPT_ANSWER:
+		return parse_answer(opt, optarg, err, len);
+	case OPT_ANSWER_LIMIT:
+		if (os_parse_uint(optarg, 0, 1000000, &v))
+			return bad(err, len, "--answer-limit", "a whole number from 0 to 1000000", optarg);
+		opt->answer_limit = (uint32_t)v;
+		return 0;
 	case OPT_GRACE:
 		return parse_secs("--grace", optarg, 0, &opt->grace_ms, err, len);
 	case OPT_INPUT_TIMEOUT:
@@ -431,6 +476,7 @@ static void set_defaults(struct options *opt)
 	opt->progress = 1;
 	opt->pty_cols = 80;
 	opt->pty_rows = 24;
+	opt->answer_limit = 3;
 }
 
 int options_parse(int argc, char **argv, struct options *opt, char *err, size_t len)
@@ -494,5 +540,8 @@ void options_free(struct options *opt)
 	for (uint32_t i = 0; i < opt->nprompts; i++)
 		regfree(&opt->prompts[i].re);
 	opt->nprompts = 0;
+	for (uint32_t i = 0; i < opt->nanswers; i++)
+		regfree(&opt->answers[i].re);
+	opt->nanswers = 0;
 	worker_env_free(&opt->task_env);
 }

@@ -27,6 +27,9 @@ struct options {
 	uint64_t waiting_timeout_ms; /* --waiting-timeout; 0 = off */
 	struct worker_prompt prompts[OPT_PROMPTS_MAX]; /* --prompt REGEX */
 	uint32_t nprompts;
+	struct worker_answer answers[OPT_PROMPTS_MAX]; /* --answer REGEX=TEXT */
+	uint32_t nanswers;
+	uint32_t answer_limit;    /* --answer-limit (default 3) */
 	int crlf;
 	int detach;
 	int resume;               /* --resume or --resume-failed */

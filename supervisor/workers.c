@@ -112,6 +112,8 @@ static int start_worker(struct run *r, uint32_t i)
 		.chdir = r->opt->chdir, .rlimits = r->opt->rlimits, .nrlimits = r->opt->nrlimits,
 		.pty_cols = r->opt->pty_cols, .pty_rows = r->opt->pty_rows,
 		.prompts = r->opt->prompts, .nprompts = r->opt->nprompts,
+		.answers = r->opt->answers, .nanswers = r->opt->nanswers,
+		.answer_limit = r->opt->answer_limit,
 		.tail = r->opt->tail, .tail_erase = r->progress.on,
 	};
 	uint32_t e = r->free_refs[--r->nfree];

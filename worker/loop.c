@@ -334,6 +334,31 @@ static void note_waiting(struct loop *l, uint32_t why, const char *prompt)
 	os_event_note(l->table, s->id, "waiting", OS_IDLE, os_wait_name(why), extra);
 }
 
+/* --answer: type the answer to PROMPT, if one matches, and say so. */
+static void answer(struct loop *l, const char *prompt)
+{
+	const struct worker_answer *a = worker_waiting_answer(&l->waiting, prompt);
+	char extra[64 + FMT_JSON_ESCAPED_MAX(OS_MESSAGE_MAX) + FMT_JSON_ESCAPED_MAX(256)];
+	size_t len, n;
+	ssize_t done;
+
+	if (!a)
+		return;
+	len = strlen(a->text);
+	/* An answer is short and the task is reading: it fits the terminal's
+	 * queue; the master is non-blocking, so a full queue costs nothing. */
+	done = write(l->st->master, a->text, len);
+	if (done == (ssize_t)len)
+		done = write(l->st->master, "\r", 1) == 1 ? (ssize_t)len + 1 : -1;
+	n = (size_t)snprintf(extra, sizeof(extra), ",\"prompt\":\"");
+	n += fmt_json_escape(extra + n, prompt, strnlen(prompt, OS_MESSAGE_MAX - 1));
+	n += (size_t)snprintf(extra + n, sizeof(extra) - n, "\",\"text\":\"");
+	n += fmt_json_escape(extra + n, a->text, len < 256 ? len : 256);
+	snprintf(extra + n, sizeof(extra) - n, "\",\"typed\":%s,\"answer\":%u",
+		 done == (ssize_t)len + 1 ? "true" : "false", l->waiting.answered);
+	os_event_note(l->table, l->slot->id, "answer", OS_IDLE, NULL, extra);
+}
+
 /* Ask a silent task whether it waits for input; if not, ask again later. */
 static void probe_waiting(struct loop *l)
 {
@@ -348,6 +373,7 @@ static void probe_waiting(struct loop *l)
 				   prompt, sizeof(prompt));
 	if (why) {
 		note_waiting(l, why, prompt);
+		answer(l, prompt);
 		return;
 	}
 	arm_timer(l, OP_IDLE_TIMER, &l->idle_ts, os_now_mono_ns() + (int64_t)every * 1000000);
@@ -445,6 +471,8 @@ static int loop_init(struct loop *l, const struct loop_start *st)
 	l->waiting = (struct worker_waiting){
 		.slave_path = st->slave_path, .master = st->master, .task_pid = st->task_pid,
 		.prompts = st->cfg->prompts, .nprompts = st->cfg->nprompts,
+		.answers = st->cfg->answers, .nanswers = st->cfg->nanswers,
+		.answer_limit = st->cfg->answer_limit,
 	};
 	if (st->cfg->tail)
 		l->tail = worker_tail_open(l->slot->id, atomic_load(&l->slot->attempt),

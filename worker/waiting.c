@@ -117,3 +117,16 @@ uint32_t worker_waiting_probe(const struct worker_waiting *w, int64_t last_outpu
 		why = OS_WAIT_PATTERN;
 	return why;
 }
+
+const struct worker_answer *worker_waiting_answer(struct worker_waiting *w, const char *prompt)
+{
+	if (w->answered >= w->answer_limit)
+		return NULL;
+	for (uint32_t i = 0; i < w->nanswers; i++) {
+		if (regexec(&w->answers[i].re, prompt, 0, NULL, 0) == 0) {
+			w->answered++;
+			return &w->answers[i];
+		}
+	}
+	return NULL;
+}

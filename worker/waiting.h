@@ -31,6 +31,12 @@ struct worker_prompt {
 	const char *text;
 };
 
+/* An --answer REGEX=TEXT: TEXT and Enter typed when the prompt matches. */
+struct worker_answer {
+	regex_t re;
+	const char *text;
+};
+
 struct worker_waiting {
 	const char *slave_path;      /* the task's terminal, /dev/pts/N */
 	int master;
@@ -38,7 +44,15 @@ struct worker_waiting {
 	int64_t bell_ns;             /* CLOCK_MONOTONIC of the last bell, 0: none */
 	const struct worker_prompt *prompts;
 	uint32_t nprompts;
+	const struct worker_answer *answers;
+	uint32_t nanswers;
+	uint32_t answer_limit;       /* answers typed per task at most */
+	uint32_t answered;           /* typed so far */
 };
+
+/* The answer for PROMPT, if one matches and the limit is not reached:
+ * counted as typed.  NULL otherwise. */
+const struct worker_answer *worker_waiting_answer(struct worker_waiting *w, const char *prompt);
 
 /* Note output: a bell or notification in the LEN bytes at BUF. */
 void worker_waiting_output(struct worker_waiting *w, const char *buf, size_t len, int64_t now);

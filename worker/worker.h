@@ -53,6 +53,8 @@ struct worker_config {
 	int tail;                 /* --tail: mirror output to stdout (tail.c) */
 	const struct worker_prompt *prompts; /* --prompt (waiting.h) */
 	uint32_t nprompts;
+	const struct worker_answer *answers; /* --answer */
+	uint32_t nanswers, answer_limit;
 	int tail_erase;           /* the status line is on: erase it first */
 };
 

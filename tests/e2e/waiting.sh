@@ -11,7 +11,10 @@
 #  - output after the wait clears it (the slot's waiting fields);
 #  - --waiting-timeout 1 --idle-timeout 60: the prompt task is INTERRUPTED
 #    with reason waiting-timeout after about 1 s, while a silent task runs on;
-#  - a bad --prompt or --waiting-timeout: exit 2, one line naming it.
+#  - --answer 'y/N]$=y' answers the fake agent's question and it COMPLETES,
+#    each answer in events.jsonl with its prompt; a question that repeats
+#    forever is answered --answer-limit times, then left waiting;
+#  - a bad --prompt, --answer or --waiting-timeout: exit 2, one line naming it.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 . "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
@@ -91,6 +94,28 @@ assert_le "$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%d", (b - a) * 1
 kill -TERM "$SUP_PID"
 wait_exit "$SUP_PID" 30
 
+# --- --answer ------------------------------------------------------------------
+new_run answer
+printf '%s\n' "$ONESHOT_SRCDIR/examples/fake-agent -q migrate 0 1" \
+	'while :; do read -p "again? [y/N] " x; echo "got $x"; done' >"$SANDBOX/answer.tasks"
+start_bg -j 2 --idle-after 0.5 --answer 'y/N\]$=y' --answer-limit 2 -n "$RUN" -L "$LOG" \
+	"$SANDBOX/answer.tasks" >/dev/null 2>&1
+wait_table "$RUN" "$SUP_PID" 10
+wait_state "$RUN" 1 COMPLETED 20
+assert_eq 0 "$(joblog_col "$LOG" 1 Exitval)" "the fake agent's question answered y: exit 0"
+answers() { grep -c "\"task\":$1,\"event\":\"answer\"" "$LOG/events.jsonl"; }
+assert_eq 1 "$(answers 1)" "one answer, recorded"
+assert_match '"prompt":"migrate: Apply the changes\? \[y/N\]","text":"y"' \
+	"$(grep '"task":1,"event":"answer"' "$LOG/events.jsonl")" "with the prompt it answered"
+# a question that comes back forever: answered twice, then left waiting
+wait_for "[ \$(grep -c '\"task\":2,\"event\":\"waiting\"' '$LOG/events.jsonl') -ge 3 ]" 20 ||
+	fail "task 2 was not found waiting a third time"
+assert_eq 2 "$(answers 2)" "--answer-limit 2: two answers"
+assert_eq 2 "$(grep -c 'got y' "$LOG/2.log")" "both reached the task"
+assert_eq "read again? [y/N]" "$(waiting "$LOG" 2)" "then it is left waiting"
+kill -TERM "$SUP_PID"
+wait_exit "$SUP_PID" 30
+
 # --- bad values ----------------------------------------------------------------
 new_run bad
 supervise --prompt '(' -n "$RUN" -L "$LOG" "$SANDBOX/policy.tasks" >/dev/null 2>"$SANDBOX/bad.err"
@@ -100,3 +125,6 @@ assert_match "^oneshotd-supervise: .*--prompt: '\\(' is not a regular expression
 supervise --waiting-timeout x -n "$RUN" -L "$LOG" "$SANDBOX/policy.tasks" >/dev/null 2>"$SANDBOX/bad.err"
 assert_eq 2 "$?" "a bad --waiting-timeout: exit 2"
 assert_match "waiting-timeout" "$(cat "$SANDBOX/bad.err")" "and says which"
+supervise --answer 'no-equals-sign' -n "$RUN" -L "$LOG" "$SANDBOX/policy.tasks" >/dev/null 2>"$SANDBOX/bad.err"
+assert_eq 2 "$?" "a bad --answer: exit 2"
+assert_match "--answer: 'no-equals-sign' is not REGEX=TEXT" "$(cat "$SANDBOX/bad.err")" "and says which"
