@@ -25,7 +25,8 @@ enum { OPT_METRICS = 1536, OPT_SYSLOG };
 enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
 enum { OPT_TAIL = 1792 };
 enum { OPT_SHARD = 2048, OPT_RETRIES, OPT_RETRY_INTERRUPTED };
-enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT, OPT_ANSWER, OPT_ANSWER_LIMIT };
+enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT, OPT_ANSWER, OPT_ANSWER_LIMIT, OPT_ON_EVENT,
+       OPT_ON_EVENT_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
@@ -56,6 +57,8 @@ static const struct option long_options[] = {
 	{ "prompt", required_argument, NULL, OPT_PROMPT },
 	{ "answer", required_argument, NULL, OPT_ANSWER },
 	{ "answer-limit", required_argument, NULL, OPT_ANSWER_LIMIT },
+	{ "on-event", required_argument, NULL, OPT_ON_EVENT },
+	{ "on-event-timeout", required_argument, NULL, OPT_ON_EVENT_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -78,6 +81,9 @@ static void usage(void)
 	       "      --answer REGEX=TEXT type TEXT and Enter when a waiting task's prompt\n"
 	       "                         matches REGEX; repeatable, first match wins\n"
 	       "      --answer-limit N   answers typed per task at most (default 3)\n"
+	       "      --on-event CMD     run sh -c CMD when a task waits for input, when each\n"
+	       "                         task ends and when the run ends (ONESHOT_* variables)\n"
+	       "      --on-event-timeout SEC kill a hook after SEC (default 30)\n"
 	       "      --grace SEC        SIGTERM to SIGKILL delay on interrupt (default 5)\n"
 	       "      --crlf             translate \\n to \\r\\n like an interactive terminal\n"
 	       "      --input-timeout SEC give up reading TASKFILE after SEC without data (300)\n"
@@ -381,6 +387,13 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 		return parse_prompt(opt, optarg, err, len);
 	case OPT_ANSWER:
 		return parse_answer(opt, optarg, err, len);
+	case OPT_ON_EVENT:
+		if (!*optarg)
+			return bad(err, len, "--on-event", "a command", optarg);
+		opt->on_event = optarg;
+		return 0;
+	case OPT_ON_EVENT_TIMEOUT:
+		return parse_secs("--on-event-timeout", optarg, 1, &opt->on_event_timeout_ms, err, len);
 	case OPT_ANSWER_LIMIT:
 		if (os_parse_uint(optarg, 0, 1000000, &v))
 			return bad(err, len, "--answer-limit", "a whole number from 0 to 1000000", optarg);
@@ -477,6 +490,7 @@ static void set_defaults(struct options *opt)
 	opt->pty_cols = 80;
 	opt->pty_rows = 24;
 	opt->answer_limit = 3;
+	opt->on_event_timeout_ms = 30000;
 }
 
 int options_parse(int argc, char **argv, struct options *opt, char *err, size_t len)

@@ -30,6 +30,8 @@ struct options {
 	struct worker_answer answers[OPT_PROMPTS_MAX]; /* --answer REGEX=TEXT */
 	uint32_t nanswers;
 	uint32_t answer_limit;    /* --answer-limit (default 3) */
+	const char *on_event;     /* --on-event CMD, or NULL */
+	uint64_t on_event_timeout_ms; /* --on-event-timeout (default 30 s) */
 	int crlf;
 	int detach;
 	int resume;               /* --resume or --resume-failed */

@@ -202,6 +202,8 @@ int run_execute(struct run *r)
 {
 	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
 
+	if (hooks_init(r))
+		os_die(1, "out of memory");
 	progress_start(&r->progress, r->opt->progress);
 	syslogger_start(r); /* openlog before the first fork */
 	metrics_start(r);
@@ -215,6 +217,7 @@ int run_execute(struct run *r)
 		due = earliest(due, progress_due(&r->progress));
 		metrics_tick(r, now);
 		due = earliest(due, metrics_due(&r->metrics));
+		due = earliest(due, hooks_tick(r, now));
 		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
 			os_die_err(1, -errno, "poll");
 		read_signals(r);
@@ -222,6 +225,7 @@ int run_execute(struct run *r)
 		workers_admit(r);
 	}
 	progress_stop(&r->progress);
+	hooks_drain(r); /* before the sweep, which would wait for them */
 	sweep_strays(r);
 	return exit_status(r);
 }

@@ -12,6 +12,7 @@
 #include "supervisor/metrics.h"
 #include "supervisor/options.h"
 #include "supervisor/resume.h"
+#include "supervisor/hooks.h"
 #include "supervisor/progress.h"
 #include "shm/table.h"
 #include "supervisor/tasklist.h"
@@ -45,6 +46,7 @@ struct run {
 	uint32_t demote_errors;       /* failed sched_setscheduler on shutdown */
 	struct progress progress;     /* the status line on a terminal */
 	struct metrics metrics;       /* --metrics FILE */
+	struct hooks hooks;           /* --on-event CMD */
 };
 
 /*

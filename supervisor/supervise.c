@@ -317,6 +317,8 @@ int main(int argc, char **argv)
 		status = 1;
 	status = write_summary(&r, status);
 	run_finish_outputs(&r, status); /* --metrics, --syslog: the end */
+	hooks_run_end(&r, status);
+	hooks_free(&r);
 	report_print(&r, status);
 	run_free(&r);
 	resume_plan_free(&r.resume);

@@ -74,6 +74,7 @@ static void task_ended(struct run *r, uint32_t i)
 	if (!err) {
 		metrics_task_end(&r->metrics, &v);
 		syslogger_task_end(r, i, &v);
+		hooks_task_end(r, i, &v);
 		err = joblog_append(r->joblog_fd, r->resuming ? r->resume.layout : JOBLOG_V2, &v,
 				    r->tasks->cmds[i], r->tasks->lens[i]);
 		if (should_retry(r, i, &v))
@@ -277,6 +278,8 @@ void workers_reap(struct run *r)
 		int64_t e = pid_index_get(r->index, pid);
 		if (e >= 0)
 			worker_done(r, (uint32_t)e, status);
+		else
+			hooks_reaped(r, pid, status);
 	}
 }
 
@@ -510,7 +513,7 @@ void workers_kill_strays(struct run *r)
 	if (!f)
 		return;
 	while (fscanf(f, "%ld", &pid) == 1)
-		if (pid > 1 && pid_index_get(r->index, (pid_t)pid) < 0)
+		if (pid > 1 && pid_index_get(r->index, (pid_t)pid) < 0 && !hooks_own(r, (pid_t)pid))
 			kill((pid_t)pid, SIGKILL);
 	fclose(f);
 }
