@@ -106,7 +106,8 @@ static char *compose(const struct send_opts *so, int nwords, char **words, size_
 	}
 	if (nwords && !so->no_enter)
 		*p++ = '\r';
-	memcpy(p, so->keys, so->nkeys);
+	if (so->nkeys)
+		memcpy(p, so->keys, so->nkeys);
 	*len = (size_t)(p - buf) + so->nkeys;
 	return buf;
 }

@@ -3,6 +3,7 @@
  * read-only and never writes to them; see oneshot-ps(1).
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "ps/ps.h"
 #include "shm/util.h"
@@ -20,17 +21,9 @@ int main(int argc, char **argv)
 	/* A table of 100,000 tasks is tens of MB of JSON: write in big blocks. */
 	if (!o.tty)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 18);
-	if (o.merge)
-		return ps_cmd_merge(&o);
-	if (o.rm)
-		return ps_cmd_rm(&o);
-	if (o.watch)
-		return ps_cmd_watch(&o);
-	if (o.follow)
-		return ps_cmd_follow(&o);
-	if (o.wait)
-		return ps_cmd_wait(&o);
-	if (o.name)
-		return ps_cmd_show(&o);
-	return ps_cmd_list(&o);
+	err = o.merge ? ps_cmd_merge(&o) : o.rm ? ps_cmd_rm(&o) : o.watch ? ps_cmd_watch(&o)
+	    : o.follow ? ps_cmd_follow(&o) : o.wait ? ps_cmd_wait(&o)
+	    : o.name ? ps_cmd_show(&o) : ps_cmd_list(&o);
+	free((void *)o.view.ids); /* the view holds it as const */
+	return err;
 }

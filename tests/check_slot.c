@@ -243,7 +243,7 @@ START_TEST(test_dead_writer)
 	rc = os_slot_snapshot(&m->slot, &v);
 	took = now_ns() - t0;
 	ck_assert_int_eq(rc, -EAGAIN);
-	ck_assert_msg(took < INT64_C(2000000000), "snapshot took %" PRId64 " ns to give up",
+	ck_assert_msg(took < INT64_C(20000000000), "snapshot took %" PRId64 " ns to give up",
 		      took);
 	/* Giving up changed nothing: the reader never writes. */
 	ck_assert_uint_eq(atomic_load(&m->slot.seq), dead_seq);
