@@ -27,6 +27,10 @@ enum {
 			       * or before a waited-for task's end was known */
 };
 
+/* --state waiting: a bit of ps_view.state_mask beside the states' own
+ * (1u << enum os_state), for IDLE tasks waiting for input. */
+#define PS_SHOW_WAITING (1u << 16)
+
 /* How output looks: worked out once from the terminal and environment. */
 struct ps_view {
 	int color;          /* ANSI colour for states */
@@ -34,7 +38,8 @@ struct ps_view {
 	size_t cols;        /* cut lines to this width; 0: never cut */
 	size_t max_rows;    /* task rows to show at most; 0: all */
 	int active_first;   /* RUNNING and IDLE tasks before the others */
-	unsigned state_mask;/* bit per enum os_state to show; 0: all */
+	unsigned state_mask;/* bit per enum os_state to show, and PS_SHOW_WAITING;
+			     * 0: all */
 	const uint32_t *ids;/* task ids to show, ascending, no repeats; NULL: all */
 	size_t nids;
 };
@@ -84,6 +89,14 @@ void ps_target_flush(void);
 /* ps_show.c / ps_show_json.c: one run. */
 /* 1 if task K passes the view's filters (--state and task ids). */
 int ps_task_shown(const struct ps_view *v, const struct os_task *k);
+/* 1 if task K is IDLE and waiting for input now (part of IDLE, not a state
+ * of its own); a busy slot's is not known, so it is not. */
+int ps_task_waiting(const struct os_task *k);
+/* The STATE column's word for task K: its state's name, or "IDLE?" for a
+ * task IDLE and waiting for input. */
+const char *ps_state_word(const struct os_task *k);
+/* CLOCK_REALTIME of MONO_NS (CLOCK_MONOTONIC) by the clocks of snapshot R. */
+int64_t ps_mono_to_real(const struct os_run *r, int64_t mono_ns);
 void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v);
 void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v);
 /* The "run" object of the JSON output (also one element of a listing). */

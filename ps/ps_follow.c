@@ -17,6 +17,8 @@
  * loop ends when their outcome is known (ps_wait.c) instead of with the run:
  * a task's line is written inside the write section that ends its slot's
  * change, so once the slot says so, the last read has the line.
+ * A "waiting" line is no change of state: a task found waiting for input
+ * while IDLE; it is printed as such, with its prompt.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 
 #include "ps/ps.h"
 #include "logdir/events.h"
+#include "logdir/jsonread.h"
 #include "fmt/fmt.h"
 #include "fmt/json.h"
 #include "shm/state.h"
@@ -62,7 +65,31 @@ static const char *to_color(const char *state)
 	}
 }
 
-static void print_json(const struct events_line *ev)
+/*
+ * The "prompt" member of LINE (N bytes, an event line that
+ * events_parse_line took: one flat object) into OUT (LEN bytes); 0, or -1
+ * when it has none.  The events reader keeps the members it does not know
+ * out of struct events_line, and a waiting event's prompt is one of them.
+ */
+static int event_prompt(const char *line, size_t n, char *out, size_t len)
+{
+	struct logdir_json c = logdir_json_over(line, n);
+	char key[64];
+
+	if (logdir_json_expect(&c, '{') || logdir_json_literal(&c, "}"))
+		return -1;
+	do {
+		if (logdir_json_string_copy(&c, key, sizeof(key)) || logdir_json_expect(&c, ':'))
+			return -1;
+		if (strcmp(key, "prompt") == 0 && logdir_json_next_is(&c, '"'))
+			return logdir_json_string_copy(&c, out, len);
+		if (logdir_json_skip(&c, 0))
+			return -1;
+	} while (logdir_json_literal(&c, ","));
+	return -1;
+}
+
+static void print_json(const struct events_line *ev, const char *prompt)
 {
 	FILE *f = stdout;
 
@@ -81,7 +108,29 @@ static void print_json(const struct events_line *ev)
 	fmt_json_cstr(f, ev->to);
 	fmt_json_key(f, "reason", 0);
 	fmt_json_cstr(f, ev->reason[0] ? ev->reason : NULL);
+	if (prompt) {
+		fmt_json_key(f, "prompt", 0);
+		fmt_json_cstr(f, prompt);
+	}
 	fputs_unlocked("}\n", f);
+}
+
+/* "2024-05-01T12:00:00.123456Z task 3: waiting for input (read): \"name? \"":
+ * no change of state (the task stays IDLE), so no FROM -> TO. */
+static void print_waiting(const struct events_line *ev, const char *prompt,
+			  const struct ps_view *v)
+{
+	char time[sizeof(ev->time)], reason[sizeof(ev->reason)];
+	char shown[LINE_MAX_BYTES + 1] = "";
+
+	fmt_terminal_text(time, ev->time, strlen(ev->time), 0, 0);
+	fmt_terminal_text(reason, ev->reason, strlen(ev->reason), 0, 0);
+	if (prompt)
+		fmt_terminal_text(shown, prompt, strlen(prompt), 0, v->utf8);
+	printf("%s task %u: %swaiting for input%s%s%s%s%s%s%s\n", time, ev->task,
+	       v->color ? "\033[1;33m" : "", v->color ? "\033[0m" : "",
+	       reason[0] ? " (" : "", reason, reason[0] ? ")" : "", prompt ? ": \"" : "",
+	       shown, prompt ? "\"" : "");
 }
 
 /* "2024-05-01T12:00:00.123456Z task 3: RUNNING -> IDLE (detect_silence)" */
@@ -111,8 +160,18 @@ static void take_line(struct follower *fw, const char *p, size_t n)
 	if (strcmp(ev.run, fw->o->name) != 0 || ev.time_ns < fw->since_ns ||
 	    !ps_ids_has(&fw->o->view, ev.task))
 		return;
+	if (strcmp(ev.event, "waiting") == 0) {
+		char prompt[LINE_MAX_BYTES];
+		int have = event_prompt(p, n, prompt, sizeof(prompt)) == 0;
+
+		if (fw->o->json)
+			print_json(&ev, have ? prompt : NULL);
+		else
+			print_waiting(&ev, have ? prompt : NULL, &fw->o->view);
+		return;
+	}
 	if (fw->o->json)
-		print_json(&ev);
+		print_json(&ev, NULL);
 	else
 		print_human(&ev, &fw->o->view);
 }

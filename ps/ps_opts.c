@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -52,7 +53,8 @@ static void usage(void)
 	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
 	       "  ID...               after -n NAME: only these tasks (from the ID column)\n"
 	       "  -u, --user USER     the run's owner (name or uid; others than you: root only)\n"
-	       "      --state LIST    only tasks in these states (comma-separated, any case)\n"
+	       "      --state LIST    only tasks in these states (comma-separated, any case;\n"
+	       "                      WAITING: the IDLE tasks waiting for input, IDLE?)\n"
 	       "      --json          one JSON document instead of columns (--merge: the\n"
 	       "                      summary instead of the job log)\n"
 	       "  -w, --watch [SEC]   refresh every SEC seconds (default 2) until the run ends\n"
@@ -102,9 +104,14 @@ static unsigned parse_states(const char *list)
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		int st = os_state_parse(tok);
 
+		/* Not a state: the IDLE tasks waiting for input (IDLE?). */
+		if (strcasecmp(tok, "waiting") == 0) {
+			mask |= PS_SHOW_WAITING;
+			continue;
+		}
 		if (st < 0)
 			bad_usage("--state: unknown state '%s' (CREATED, RUNNING, IDLE, "
-				  "INTERRUPTED, COMPLETED, FAILED)", tok);
+				  "INTERRUPTED, COMPLETED, FAILED, or WAITING)", tok);
 		mask |= 1u << st;
 	}
 	free(copy);

@@ -2,7 +2,9 @@
  * ps_show.c: one run for a person: a header line with the run's state and
  * counts (of every task), then one row per task shown (ID STATE PID ELAPSED
  * SILENT OUTPUT EXIT COMMAND; --state and task ids choose), the command cut
- * to the terminal's width when there is one.
+ * to the terminal's width when there is one.  A task IDLE and waiting for
+ * input is part of IDLE, not a state of its own: STATE says "IDLE?" and the
+ * header "N idle (M waiting)".
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,12 +23,32 @@ static const char *const state_colors[OS_STATE_COUNT] = {
 	[OS_COMPLETED] = "\033[34m",   /* blue */
 	[OS_FAILED] = "\033[1;31m",    /* bold red */
 };
+/* IDLE? (waiting for input): IDLE's colour, bold, as it wants someone. */
+#define WAITING_COLOR "\033[1;33m"
+
+int ps_task_waiting(const struct os_task *k)
+{
+	return !k->busy && k->v.state == OS_IDLE && k->v.waiting_mono_ns != 0;
+}
+
+const char *ps_state_word(const struct os_task *k)
+{
+	return ps_task_waiting(k) ? "IDLE?" : os_state_name(k->v.state);
+}
+
+int64_t ps_mono_to_real(const struct os_run *r, int64_t mono_ns)
+{
+	int64_t ago = r->now_mono_ns - mono_ns;
+
+	return r->now_real_ns - (ago > 0 ? ago : 0);
+}
 
 int ps_task_shown(const struct ps_view *v, const struct os_task *k)
 {
 	uint32_t st = k->v.state;
 
-	if (v->state_mask && !(st < 32 && (v->state_mask & (1u << st))))
+	if (v->state_mask && !(st < 16 && (v->state_mask & (1u << st))) &&
+	    !((v->state_mask & PS_SHOW_WAITING) && ps_task_waiting(k)))
 		return 0;
 	return ps_ids_has(v, k->v.id);
 }
@@ -61,6 +83,10 @@ static void header_text(const struct os_run *r, char *buf, size_t len)
 	char status[64], elapsed[FMT_DURATION_MAX];
 	int used = os_run_jobs_in_use(r), n;
 	const char *sep = ": ";
+	uint32_t waiting = 0;
+
+	for (uint32_t i = 0; r->tasks && i < r->total; i++)
+		waiting += (uint32_t)ps_task_waiting(&r->tasks[i]);
 
 	if (used < 0)
 		used = (int)(r->counts[OS_RUNNING] + r->counts[OS_IDLE]);
@@ -79,6 +105,8 @@ static void header_text(const struct os_run *r, char *buf, size_t len)
 			lower[i] = (char)(up[i] - 'A' + 'a');
 		lower[i] = '\0';
 		n += snprintf(buf + n, len - (size_t)n, "%s%u %s", sep, r->counts[st], lower);
+		if (st == OS_IDLE && waiting && n > 0 && (size_t)n < len)
+			n += snprintf(buf + n, len - (size_t)n, " (%u waiting)", waiting);
 		sep = ", ";
 	}
 }
@@ -149,7 +177,7 @@ static void print_row(FILE *f, const struct os_run *r, const struct os_task *k,
 	static char cmd[OS_CMD_MAX + 1];
 	char pid[16] = "-", elapsed[FMT_DURATION_MAX], silent[FMT_DURATION_MAX] = "-";
 	char bytes[FMT_BYTES_MAX] = "-", exit[EXIT_TEXT_MAX];
-	const char *name = os_state_name(k->v.state);
+	const char *name = ps_state_word(k);
 	size_t prefix, room = 0;
 	int pad = 11 - (int)strlen(name);
 
@@ -169,7 +197,9 @@ static void print_row(FILE *f, const struct os_run *r, const struct os_task *k,
 	fmt_terminal_text(cmd, r->strings + k->cmd_pos, k->cmd_len, room, v->utf8);
 	fprintf(f, "%*u ", w->id, k->v.id);
 	if (v->color)
-		fprintf(f, "%s%s\033[0m%*s ", state_colors[k->v.state], name, pad > 0 ? pad : 0, "");
+		fprintf(f, "%s%s\033[0m%*s ",
+			ps_task_waiting(k) ? WAITING_COLOR : state_colors[k->v.state], name,
+			pad > 0 ? pad : 0, "");
 	else
 		fprintf(f, "%-11s ", name);
 	if (w->attempt) {

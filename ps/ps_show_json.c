@@ -137,6 +137,29 @@ void ps_json_run_object(FILE *f, const struct os_run *r)
 	putc_unlocked('}', f);
 }
 
+/*
+ * null, or {"since": TIME, "why": WORD, "prompt": TEXT} for a task whose slot
+ * says it waits for input: IDLE now, or ended while it waited.  The slot's
+ * message holds the prompt meanwhile.
+ */
+static void json_waiting(FILE *f, const struct os_run *r, const struct os_task *k)
+{
+	const char *msg = k->v.message;
+
+	if (k->busy || k->v.waiting_mono_ns == 0) {
+		fputs_unlocked("null", f);
+		return;
+	}
+	putc_unlocked('{', f);
+	fmt_json_key(f, "since", 1);
+	json_time(f, ps_mono_to_real(r, k->v.waiting_mono_ns));
+	fmt_json_key(f, "why", 0);
+	fmt_json_cstr(f, os_wait_name(k->v.waiting_why));
+	fmt_json_key(f, "prompt", 0);
+	fmt_json_string(f, msg, strnlen(msg, sizeof(k->v.message)));
+	putc_unlocked('}', f);
+}
+
 static void json_task(FILE *f, const struct os_run *r, const struct os_task *k)
 {
 	char sig[FMT_SIGNAME_MAX];
@@ -182,6 +205,8 @@ static void json_task(FILE *f, const struct os_run *r, const struct os_task *k)
 		fmt_json_string(f, msg, strnlen(msg, sizeof(k->v.message)));
 	else
 		fputs_unlocked("null", f);
+	fmt_json_key(f, "waiting", 0);
+	json_waiting(f, r, k);
 	fmt_json_key(f, "command", 0);
 	fmt_json_string(f, r->strings + k->cmd_pos, k->cmd_len);
 }

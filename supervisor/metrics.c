@@ -12,6 +12,7 @@
 #include "logdir/logdir.h"
 #include "supervisor/metrics.h"
 #include "supervisor/run.h"
+#include "shm/slot.h"
 #include "shm/state.h"
 #include "shm/util.h"
 
@@ -121,7 +122,30 @@ static void escape(char *out, size_t len, const char *in)
 	out[n] = '\0';
 }
 
-static void render(struct text *t, const struct run *r, int64_t now_mono, int status)
+uint32_t metrics_count_waiting(const struct os_header *h, uint32_t *first)
+{
+	const char *slots = (const char *)h + OS_HEADER_SIZE; /* shm/table.h */
+	uint32_t idle = atomic_load(&h->counts[OS_IDLE]);
+	uint32_t seen = 0, waiting = 0, i = h->retries ? 0 : *first;
+
+	for (; i < h->slot_count && seen < idle; i++) {
+		struct os_slot *s = (struct os_slot *)(slots + (size_t)i * OS_SLOT_SIZE);
+		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+		struct os_slot_view v;
+
+		if (i == *first && !h->retries && os_state_is_terminal(st))
+			++*first;
+		if (st != OS_IDLE)
+			continue;
+		seen++;
+		if (os_slot_snapshot(s, &v) == 0 && v.state == OS_IDLE && v.waiting_mono_ns != 0)
+			waiting++;
+	}
+	return waiting;
+}
+
+static void render(struct text *t, const struct run *r, int64_t now_mono, int status,
+		   uint32_t waiting)
 {
 	const struct metrics *m = &r->metrics;
 	const struct os_header *h = r->table->hdr;
@@ -133,6 +157,10 @@ static void render(struct text *t, const struct run *r, int64_t now_mono, int st
 	for (uint32_t s = 0; s < OS_STATE_COUNT; s++)
 		put(t, "oneshot_tasks{run=\"%s\",state=\"%s\"} %u\n", run, state_label[s],
 		    atomic_load(&h->counts[s]));
+	family(t, "oneshot_tasks_waiting", "gauge",
+	       "Tasks of the run that are IDLE and waiting for input (reading their terminal, "
+	       "rang the bell, or showing a --prompt); counted in the idle state too.");
+	put(t, "oneshot_tasks_waiting{run=\"%s\"} %u\n", run, waiting);
 	family(t, "oneshot_run_tasks", "gauge", "Tasks in the run's task list, in any state.");
 	put(t, "oneshot_run_tasks{run=\"%s\"} %u\n", run, h->slot_count);
 	family(t, "oneshot_run_cap", "gauge", "Most tasks the run runs at once (-j).");
@@ -185,7 +213,7 @@ static void write_file(struct run *r, int64_t now_mono, int status)
 
 	t.n = 0;
 	t.overflow = 0;
-	render(&t, r, now_mono, status);
+	render(&t, r, now_mono, status, metrics_count_waiting(r->table->hdr, &m->waiting_first));
 	if (t.overflow) {
 		err = -EOVERFLOW;
 		goto out;

@@ -13,6 +13,8 @@
  * Metrics, each with the label run="NAME":
  *
  *   oneshot_tasks{state="created|running|idle|interrupted|completed|failed"}
+ *   oneshot_tasks_waiting                    of the idle ones, those waiting
+ *                                            for input now
  *   oneshot_run_tasks                        tasks in the task list
  *   oneshot_run_cap                          -j
  *   oneshot_run_start_time_seconds           unix time
@@ -43,7 +45,20 @@ struct metrics {
 	int64_t last_success_real_ns;     /* end of the latest COMPLETED task */
 	uint64_t interrupts[OS_REASON_COUNT]; /* INTERRUPTED tasks by reason */
 	uint64_t failures;                /* FAILED tasks */
+	uint32_t waiting_first;           /* metrics_count_waiting's *FIRST */
 };
+
+/*
+ * Tasks of the table whose header is H that are IDLE and waiting for input
+ * now (also the status line's count, progress.c).  The slots follow the
+ * header (shm/table.h).  The scan stops once it has seen as many IDLE
+ * tasks as the header counts, and starts at *FIRST, the first slot not
+ * known to have ended: without --retries an ended task never runs again,
+ * so *FIRST (0 at first, kept by the caller from call to call) only moves
+ * forward, past the ended tasks at the front; a run of many tasks is not
+ * read whole twice a second.  With --retries the scan starts at 0.
+ */
+uint32_t metrics_count_waiting(const struct os_header *h, uint32_t *first);
 
 /*
  * Check at startup that PATH (absolute) can be written the way it will be:

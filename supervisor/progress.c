@@ -1,5 +1,6 @@
 /*
- * progress.c: the live status line (see progress.h).
+ * progress.c: the live status line (see progress.h).  Idle tasks waiting
+ * for input are counted among the idle ones: "3 idle (1 waiting)".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "supervisor/progress.h"
+#include "supervisor/metrics.h"
 #include "supervisor/report.h"
 #include "shm/util.h"
 
@@ -136,7 +138,9 @@ static void render(char *buf, size_t len, const struct os_header *h, int stoppin
 	uint32_t interrupted = atomic_load(&h->counts[OS_INTERRUPTED]);
 	uint32_t done = completed + failed + interrupted, total = h->slot_count;
 	int64_t elapsed = now - h->start_mono_ns;
-	char took[32], eta[48] = "ETA --", intr[32] = "";
+	uint32_t idle = atomic_load(&h->counts[OS_IDLE]), waiting = 0;
+	char took[32], eta[48] = "ETA --", intr[32] = "", waiting_text[32] = "";
+	static uint32_t first; /* metrics_count_waiting's: one run per process */
 
 	fmt_elapsed(took, sizeof(took), elapsed, 0);
 	if (stopping) {
@@ -153,9 +157,13 @@ static void render(char *buf, size_t len, const struct os_header *h, int stoppin
 	}
 	if (interrupted)
 		snprintf(intr, sizeof(intr), ", %u interrupted", interrupted);
-	snprintf(buf, len, "%s: %u/%u done, %u running, %u idle, %u failed%s, %s elapsed, %s",
-		 h->name, done, total, atomic_load(&h->counts[OS_RUNNING]),
-		 atomic_load(&h->counts[OS_IDLE]), failed, intr, took, eta);
+	if (idle)
+		waiting = metrics_count_waiting(h, &first);
+	if (waiting)
+		snprintf(waiting_text, sizeof(waiting_text), " (%u waiting)", waiting);
+	snprintf(buf, len, "%s: %u/%u done, %u running, %u idle%s, %u failed%s, %s elapsed, %s",
+		 h->name, done, total, atomic_load(&h->counts[OS_RUNNING]), idle, waiting_text,
+		 failed, intr, took, eta);
 }
 
 static void draw(struct progress *p, const char *text)

@@ -1,5 +1,7 @@
 /*
- * report.c: the summary line and failure list printed when a run ends.
+ * report.c: the summary line and failure list printed when a run ends.  A
+ * listed task that ended while waiting for input says so, with its prompt:
+ *   task 4 INTERRUPTED (idle-timeout, waiting for input: "Continue? [y/N]"): ...
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +30,32 @@ static void add(char *buf, size_t len, size_t *n, const char *fmt, ...)
 		*n = *n + (size_t)k < len - 1 ? *n + (size_t)k : len - 1;
 }
 
+/* fmt_cause's words for a task's end ("exit 2, attempt 3"), NUL included. */
+#define CAUSE_MAX 48
+/* A prompt in the list is cut to this many characters. */
+#define PROMPT_SHOWN_MAX 40
+/* ", waiting for input: \"PROMPT\"" at most, NUL included. */
+#define PROMPT_TEXT_MAX (PROMPT_SHOWN_MAX * 4 + 40)
+
+/*
+ * What a listed task's parentheses say after its cause: that it ended while
+ * waiting for input (the slot still says so), with the prompt it showed,
+ * made safe and cut: ", waiting for input: \"Continue? [y/N]\"".
+ */
+static void waiting_text(char *buf, size_t len, const struct os_slot_view *v)
+{
+	char prompt[PROMPT_SHOWN_MAX * 4 + 8];
+
+	buf[0] = '\0';
+	if (v->waiting_mono_ns == 0)
+		return;
+	fmt_shown_text(prompt, sizeof(prompt), v->message, PROMPT_SHOWN_MAX);
+	if (prompt[0])
+		snprintf(buf, len, ", waiting for input: \"%s\"", prompt);
+	else
+		snprintf(buf, len, ", waiting for input");
+}
+
 /* The tasks a report names, found in one pass that stops as soon as it has
  * them: the first FAILED, the first INTERRUPTED, the first LIST_MAX of
  * either. */
@@ -35,7 +63,7 @@ struct findings {
 	struct os_slot_view first_failed, first_interrupted;
 	int have_failed, have_interrupted;
 	uint32_t listed[FMT_REPORT_LIST_MAX];
-	char causes[FMT_REPORT_LIST_MAX][48];
+	char causes[FMT_REPORT_LIST_MAX][CAUSE_MAX + PROMPT_TEXT_MAX];
 	uint32_t states[FMT_REPORT_LIST_MAX];
 	uint32_t nlisted;
 };
@@ -65,9 +93,14 @@ static void find(const struct run *r, uint32_t failed, uint32_t interrupted, str
 			f->have_interrupted = 1;
 		}
 		if (f->nlisted < FMT_REPORT_LIST_MAX) {
+			char *cause = f->causes[f->nlisted];
+			size_t n;
+
 			f->listed[f->nlisted] = i;
 			f->states[f->nlisted] = v.state;
-			fmt_cause(f->causes[f->nlisted], sizeof(f->causes[0]), &v, 0);
+			fmt_cause(cause, CAUSE_MAX, &v, 0);
+			n = strlen(cause);
+			waiting_text(cause + n, sizeof(f->causes[0]) - n, &v);
 			f->nlisted++;
 		}
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tests/check_suites.h"
+#include "supervisor/metrics.h"
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "shm/table.h"
@@ -61,7 +62,7 @@ static const struct {
 /* Set in the runner process (unchecked fixture) so that it can remove the
  * objects even when a forked test dies before its own cleanup. */
 static char run_pairs[OS_NAME_MAX + 1], run_walk[OS_NAME_MAX + 1],
-	run_race[OS_NAME_MAX + 1], run_req[OS_NAME_MAX + 1];
+	run_race[OS_NAME_MAX + 1], run_req[OS_NAME_MAX + 1], run_wait[OS_NAME_MAX + 1];
 
 static int expected_next(enum os_event event, uint32_t from)
 {
@@ -87,6 +88,7 @@ static void names_setup(void)
 	snprintf(run_walk, sizeof(run_walk), "check-state-%ld-walk", pid);
 	snprintf(run_race, sizeof(run_race), "check-state-%ld-race", pid);
 	snprintf(run_req, sizeof(run_req), "check-state-%ld-req", pid);
+	snprintf(run_wait, sizeof(run_wait), "check-state-%ld-wait", pid);
 }
 
 static void names_teardown(void)
@@ -95,6 +97,7 @@ static void names_teardown(void)
 	unlink_run(run_walk);
 	unlink_run(run_race);
 	unlink_run(run_req);
+	unlink_run(run_wait);
 }
 
 /* A table of N tasks, all "true", that the test owns. */
@@ -764,6 +767,74 @@ START_TEST(test_request_then_reap)
 }
 END_TEST
 
+/* Mark slot S waiting for input (WHY, since MONO), as a worker does. */
+static void set_waiting(struct os_slot *s, int64_t mono, uint32_t why)
+{
+	os_slot_write_begin(s);
+	atomic_store(&s->waiting_mono_ns, mono);
+	atomic_store(&s->waiting_why, why);
+	os_slot_write_end(s);
+}
+
+/*
+ * metrics_count_waiting (the --metrics gauge and the status line): IDLE
+ * tasks waiting for input, not the IDLE ones that are not, nor tasks that
+ * ended while waiting; the ended tasks at the front are skipped from then
+ * on, except with --retries; the scan stops after the header's IDLE count.
+ */
+START_TEST(test_count_waiting)
+{
+	static const uint32_t states[] = { OS_COMPLETED, OS_FAILED, OS_IDLE, OS_RUNNING,
+					   OS_IDLE, OS_IDLE, OS_CREATED, OS_INTERRUPTED };
+	const uint32_t n = sizeof(states) / sizeof(states[0]);
+	struct os_table t;
+	uint32_t first = 0;
+
+	make_table(run_wait, n, &t);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 0); /* none idle */
+	ck_assert_uint_eq(first, 0);
+	for (uint32_t i = 0; i < n; i++)
+		drive_to(&t, os_table_slot(&t, i), states[i]);
+	set_waiting(os_table_slot(&t, 2), 100, OS_WAIT_READ);
+	set_waiting(os_table_slot(&t, 5), 200, OS_WAIT_PATTERN);
+	set_waiting(os_table_slot(&t, 7), 300, OS_WAIT_BELL); /* ended while waiting */
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 2);
+	ck_assert_uint_eq(first, 2); /* past slots 0 and 1 (ended), not past 2 (IDLE) */
+
+	/* Slot 2 ends while waiting: no longer counted, and skipped. */
+	ck_assert_int_eq(os_slot_transition(&t, os_table_slot(&t, 2), OS_EV_INTERRUPT,
+					    OS_REASON_IDLE_TIMEOUT, NULL), 0);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 1);
+	ck_assert_uint_eq(first, 3);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 1);
+	ck_assert_uint_eq(first, 3); /* slot 3 runs: it stays */
+
+	/* The waiting mark goes with the next output (the task RUNNING). */
+	ck_assert_int_eq(os_slot_transition(&t, os_table_slot(&t, 5), OS_EV_DETECT_ACTIVITY,
+					    OS_REASON_NONE, NULL), 0);
+	set_waiting(os_table_slot(&t, 5), 0, OS_WAIT_NONE);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 0);
+	ck_assert_int_eq(os_slot_transition(&t, os_table_slot(&t, 5), OS_EV_DETECT_SILENCE,
+					    OS_REASON_NONE, NULL), 0);
+	set_waiting(os_table_slot(&t, 5), 400, OS_WAIT_READ);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 1);
+
+	/* The scan stops once it has seen as many IDLE tasks as counted:
+	 * with the count at 1, slot 4 (not waiting) is the only one seen. */
+	atomic_store(&t.hdr->counts[OS_IDLE], 1);
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 0);
+	atomic_store(&t.hdr->counts[OS_IDLE], 2);
+
+	/* With --retries an ended task may run again: the scan starts at 0,
+	 * whatever *FIRST says, and leaves it alone. */
+	t.hdr->retries = 1;
+	first = 7;
+	ck_assert_uint_eq(metrics_count_waiting(t.hdr, &first), 1);
+	ck_assert_uint_eq(first, 7);
+	drop_table(run_wait, &t);
+}
+END_TEST
+
 Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -771,6 +842,7 @@ Suite *make_state_suite(void)
 	TCase *names = tcase_create("names");
 	TCase *race = tcase_create("race");
 	TCase *req = tcase_create("interrupt request");
+	TCase *waiting = tcase_create("waiting for input");
 
 	tcase_add_unchecked_fixture(tc, names_setup, names_teardown);
 	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
@@ -795,5 +867,9 @@ Suite *make_state_suite(void)
 	tcase_add_test(req, test_exit_event);
 	tcase_add_test(req, test_request_then_reap);
 	suite_add_tcase(s, req);
+
+	tcase_add_unchecked_fixture(waiting, names_setup, names_teardown);
+	tcase_add_test(waiting, test_count_waiting);
+	suite_add_tcase(s, waiting);
 	return s;
 }

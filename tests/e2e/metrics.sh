@@ -2,7 +2,8 @@
 # metrics.sh: --metrics FILE and --syslog.
 #  - --metrics: the file is Prometheus text format as a real parser reads it
 #    (prometheus_client's, Debian python3-prometheus-client; skipped without
-#    it), with HELP and TYPE for every family: tasks per state, tasks,
+#    it), with HELP and TYPE for every family: tasks per state, tasks
+#    waiting for input (tests/e2e/ps-waiting.sh has one), tasks,
 #    cap, start time, duration, last success time, interrupts by reason,
 #    failures, exit status.  Right at the end (counts per state, exit status,
 #    interrupts by reason after --timeout and after SIGTERM, last success =
@@ -38,7 +39,8 @@ import sys, re
 from prometheus_client.parser import text_string_to_metric_families
 
 FAMILIES = {
-    "oneshot_tasks": "gauge", "oneshot_run_tasks": "gauge", "oneshot_run_cap": "gauge",
+    "oneshot_tasks": "gauge", "oneshot_tasks_waiting": "gauge",
+    "oneshot_run_tasks": "gauge", "oneshot_run_cap": "gauge",
     "oneshot_run_start_time_seconds": "gauge", "oneshot_run_duration_seconds": "gauge",
     "oneshot_last_success_timestamp_seconds": "gauge",
     "oneshot_task_interrupts": "counter", "oneshot_task_failures": "counter",
@@ -169,6 +171,7 @@ assert_eq "" "$(grep INCOMPLETE <<<"$D")" "end: the file as parsed"
 for s in created:0 running:0 idle:0 completed:2 failed:2 interrupted:1; do
 	assert_eq "${s#*:}" "$(val "$D" oneshot_tasks "state=${s%:*}")" "end: tasks ${s%:*}"
 done
+assert_eq 0 "$(val "$D" oneshot_tasks_waiting)" "end: tasks waiting for input"
 assert_eq 5 "$(val "$D" oneshot_run_tasks)" "end: tasks"
 assert_eq 5 "$(val "$D" oneshot_run_cap)" "end: cap"
 assert_eq 1 "$(val "$D" oneshot_run_exit_status)" "end: exit status"
