@@ -235,6 +235,9 @@ static void take_over(struct run *r, struct worker_ref *w, int status)
 			snprintf(text, sizeof(text), "worker exited with status %d",
 				 WEXITSTATUS(status));
 		os_slot_set_end(s, text);
+		/* the message is no prompt any more: no waiting to report */
+		atomic_store_explicit(&s->waiting_mono_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&s->waiting_why, OS_WAIT_NONE, memory_order_relaxed);
 		if (!w->reason ||
 		    os_slot_transition(r->table, s, OS_EV_INTERRUPT, w->reason, NULL) != 0)
 			os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_WORKER_LOST, NULL);
