@@ -332,6 +332,12 @@ static void note_waiting(struct loop *l, uint32_t why, const char *prompt)
 	fmt_json_escape(extra + strlen(extra), prompt, strnlen(prompt, OS_MESSAGE_MAX - 1));
 	strcat(extra, "\"");
 	os_event_note(l->table, s->id, "waiting", OS_IDLE, os_wait_name(why), extra);
+	if (l->tail) {
+		char note[OS_MESSAGE_MAX + 48];
+
+		snprintf(note, sizeof(note), "waiting for input (%s): %s", os_wait_name(why), prompt);
+		worker_tail_note(l->tail, note);
+	}
 }
 
 /* --answer: type the answer to PROMPT, if one matches, and say so. */

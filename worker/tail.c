@@ -241,3 +241,13 @@ void worker_tail_finish(struct worker_tail *t)
 		close(t->fd);
 	free(t);
 }
+
+void worker_tail_note(struct worker_tail *t, const char *text)
+{
+	char line[ERASE_MAX + TAG_MAX + 2 + 256];
+	int n = snprintf(line, sizeof(line), "%.*s[%s]? %.200s\n", (int)t->erase_len, t->erase,
+			 t->label, text);
+
+	if (n > 0)
+		put(t, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}

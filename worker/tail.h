@@ -7,6 +7,7 @@
  *   [ID] TEXT\n     a whole line of task ID (or the last piece of a long one)
  *   [ID]+ TEXT\n    a piece of a line longer than TAIL_PIECE_MAX bytes, cut
  *                   there; the line goes on in the next line tagged ID
+ *   [ID]? NOTE\n    not the task's output but about it: it waits for input
  *
  * ID is the task number, or ID.N for its attempt N >= 2 (--retries), as the
  * transcripts are named.
@@ -49,6 +50,9 @@ struct worker_tail *worker_tail_open(uint32_t id, uint32_t attempt, int erase_st
 
 /* The next LEN bytes of the task's output. */
 void worker_tail_feed(struct worker_tail *t, const char *buf, size_t len);
+
+/* A line about the task (tagged "[ID]? "), not of its output. */
+void worker_tail_note(struct worker_tail *t, const char *text);
 
 /* The task's output ended: write the last partial line, report drops, free T. */
 void worker_tail_finish(struct worker_tail *t);

@@ -9,6 +9,7 @@
 #  - not waiting: a program that only sleeps, one that computes silently,
 #    `sleep | less` (less reads its pipe, not the terminal);
 #  - output after the wait clears it (the slot's waiting fields);
+#  - --tail says so in a "[ID]? waiting for input" line;
 #  - --waiting-timeout 1 --idle-timeout 60: the prompt task is INTERRUPTED
 #    with reason waiting-timeout after about 1 s, while a silent task runs on;
 #  - --answer 'y/N]$=y' answers the fake agent's question and it COMPLETES,
@@ -93,6 +94,15 @@ assert_le "$(awk -v a="$started" -v b="$ended" 'BEGIN { printf "%d", (b - a) * 1
 	"interrupted about 1 s after its prompt (ms from start)"
 kill -TERM "$SUP_PID"
 wait_exit "$SUP_PID" 30
+
+# --- --tail says so ------------------------------------------------------------
+new_run tail
+printf '%s\n' "bash -c 'read -p \"tail? \" v'" >"$SANDBOX/tail.tasks"
+start_bg --tail --idle-after 0.5 --waiting-timeout 1 -n "$RUN" -L "$LOG" "$SANDBOX/tail.tasks" \
+	>"$SANDBOX/tail.out" 2>/dev/null
+wait_exit "$SUP_PID" 30
+assert_match "^\[1\]\? waiting for input \(read\): tail\?$" "$(grep '^\[1\]?' "$SANDBOX/tail.out")" \
+	"--tail: a tagged line says the task waits, with its prompt"
 
 # --- --answer ------------------------------------------------------------------
 new_run answer
