@@ -20,6 +20,7 @@ watching() {
 	wait_for "proc_find_exe $1 '$PS' && proc_sleeps_in \$FOUND_PID '*poll*'" 20 ||
 		fail "$2: oneshot-ps --watch did not draw within 20 s"
 }
+
 new_run watch
 GO="$SANDBOX/go"
 {

@@ -149,22 +149,33 @@ all_started() {
 	done
 }
 
-# enders_settled: every ender is COMPLETED in events.jsonl and no more
-# workers are alive than there are fighters (the enders' workers are gone:
-# what the enders left behind has been dealt with). Forks nothing.
+# enders_settled: every ender is COMPLETED in events.jsonl, nothing it made
+# is alive any more (no process with its ONESHOT_TASK_ID in the run's
+# environment: the launcher's daemon may be born after the launcher has
+# exited), and no more workers are alive than there are fighters: what the
+# enders left behind has been dealt with, so a signal sent now finds the
+# fighters alone.
 enders_settled() {
-	local i line done=" "
+	local i line done=" " ids=() files
 	while IFS= read -r line; do
 		[[ $line == *'"to":"COMPLETED"'* && $line =~ \"task\":([0-9]+), ]] &&
 			done+="${BASH_REMATCH[1]} "
 	done 2>/dev/null <"$LOG/events.jsonl"
 	for ((i = 1; i <= NT; i++)); do
 		case " $ENDERS " in
-		*" ${KINDS[$i]} "*) [[ $done == *" $i "* ]] || return 1 ;;
+		*" ${KINDS[$i]} "*)
+			[[ $done == *" $i "* ]] || return 1
+			ids+=("$i") ;;
 		esac
 	done
 	rel_workers_list "$SUP_PID"
-	[ "${#REL_WS[@]}" -le "$NFIGHTERS" ]
+	[ "${#REL_WS[@]}" -le "$NFIGHTERS" ] || return 1
+	files=$(grep -lzx -- "ONESHOT_RUN=$RUN" /proc/[0-9]*/environ 2>/dev/null)
+	[ -n "$files" ] || return 0
+	for i in "${ids[@]}"; do
+		grep -qzx -- "ONESHOT_TASK_ID=$i" $files 2>/dev/null && return 1
+	done
+	return 0
 }
 
 # expect_states TAG FIGHTER_STATE REASON: fighters in FIGHTER_STATE with REASON,
