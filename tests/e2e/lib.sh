@@ -456,7 +456,8 @@ EOF
 }
 
 # events LOGDIR TASK: the state changes of TASK from LOGDIR/events.jsonl, one
-# per line: "EVENT FROM TO REASON TIME" (REASON "-" when absent or empty).
+# per line: "EVENT FROM TO REASON TIME" (REASON "-" when absent or empty);
+# the waiting and answer lines, which change no state, are left out.
 # A line that is not a JSON object with those keys prints "BAD <line>".
 events() {
 	"$PYTHON" - "$1/events.jsonl" "$2" <<'EOF'
@@ -475,8 +476,8 @@ for line in lines:
                 t = float(t)
             except ValueError:
                 t = datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
-        if str(e["task"]) != task:
-            continue
+        if str(e["task"]) != task or e["event"] in ("waiting", "answer"):
+            continue  # lines about a task that are no transition
         print(e["event"], e["from"], e["to"], e.get("reason") or "-", "%.6f" % float(t))
     except Exception as x:
         print("BAD", repr(line), x)
