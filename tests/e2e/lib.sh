@@ -38,6 +38,11 @@ fi
 # ONESHOT_SUPERVISE may name a wrapper (CI's valgrind stage) that execs the
 # real binary, keeping its pid.
 SUPERVISE="${ONESHOT_SUPERVISE:-$ONESHOT_BUILDDIR/supervisor/oneshotd-supervise}"
+# SLOW: how much longer than natively a run may take: 2 under a wrapper
+# (valgrind starts every process and checks it for leaks at its exit).
+# Upper bounds that catch a hang are multiplied by it, never lower bounds.
+SLOW=1
+[ -n "${ONESHOT_SUPERVISE:-}" ] && SLOW=2
 # the built programs, where make puts them
 PS="$ONESHOT_BUILDDIR/ps/oneshot-ps"
 if [ ! -x "$SUPERVISE" ]; then

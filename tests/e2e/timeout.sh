@@ -60,7 +60,7 @@ took=$(ms_since "$t0")
 assert_eq 1 "$rc" "--timeout: exit status"
 assert_eq COMPLETED "$(joblog_col "$LOG" 2 State)" "--timeout: task 2 (0.2 s) State"
 assert_le 1900 "$took" "--timeout 1 --grace 1: the run took ${took} ms; must be at least timeout+grace"
-assert_le "$took" 6000 "--timeout 1 --grace 1: the run took ${took} ms; should be about 2000"
+assert_le "$took" $((6000 * SLOW)) "--timeout 1 --grace 1: the run took ${took} ms; should be about 2000"
 check_interrupted timeout timeout 1 1
 
 # ---- --idle-timeout 1 --grace 1, silent task ignoring SIGTERM (default
@@ -77,7 +77,7 @@ rc=$?
 took=$(ms_since "$t0")
 assert_eq 1 "$rc" "--idle-timeout: exit status"
 assert_eq COMPLETED "$(joblog_col "$LOG" 2 State)" "--idle-timeout: task 2 (prints every 0.2 s for 2.4 s) State"
-assert_le "$took" 8000 "--idle-timeout 1 --grace 1: the run took ${took} ms; should be about 2500"
+assert_le "$took" $((8000 * SLOW)) "--idle-timeout 1 --grace 1: the run took ${took} ms; should be about 2500"
 check_interrupted idle idle-timeout 1 1
 
 # ---- --grace 0: SIGTERM then SIGKILL at once; a TERM-respecting task under
@@ -92,7 +92,7 @@ supervise -j 2 --timeout 1 --grace 0 -n "$RUN" -L "$LOG" "$SANDBOX/tasks.g0"
 rc=$?
 took=$(ms_since "$t0")
 assert_eq 1 "$rc" "--grace 0: exit status"
-assert_le "$took" 5000 "--timeout 1 --grace 0: the run took ${took} ms; should be about 1000"
+assert_le "$took" $((5000 * SLOW)) "--timeout 1 --grace 0: the run took ${took} ms; should be about 1000"
 assert_eq INTERRUPTED "$(joblog_col "$LOG" 1 State)" "--grace 0: task 1 State"
 assert_eq INTERRUPTED "$(joblog_col "$LOG" 2 State)" "--grace 0: task 2 State"
 assert_eq -1 "$(joblog_col "$LOG" 2 Exitval)" "--grace 0: task 2 Exitval"
