@@ -26,11 +26,12 @@ tmx() { tmux -L "$SOCK" -f /dev/null "$@"; }
 # its terminal vanished) is killed, so that it cannot eat a CPU later tests
 # need.
 ctl_attach_cleanup() {
-	local r
+	local st=$? r
 	tmx kill-server 2>/dev/null
 	for r in "${E2E_RUNS[@]}"; do
 		pkill -KILL -f "oneshot-ctl -n $r " 2>/dev/null
 	done
+	(exit "$st") # e2e_cleanup reads the test's own status from $?
 	e2e_cleanup
 }
 trap ctl_attach_cleanup EXIT
