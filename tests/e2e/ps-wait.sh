@@ -16,6 +16,7 @@ waiting() {
 	wait_for "proc_find_exe $1 '$PS' && proc_sleeps_in \$FOUND_PID '*nanosleep*'" 20 ||
 		fail "oneshot-ps --wait ($(describe_pids $1)) did not start waiting within 20 s"
 }
+
 GATE="i=0; while [ ! -e '$GO' ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i+1)); done"
 
 # --- all complete: 0; a failure: 1 -----------------------------------------

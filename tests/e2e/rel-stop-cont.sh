@@ -11,13 +11,13 @@
 #    While a worker is stopped (maybe in the middle of writing its slot),
 #    oneshot-ps answers within 1 s. Same assertions.
 #  - both at once, with --timeout 20 (no task reaches it).
-#  In each case the tasks wait at a gate until every stop loop has stopped
-#  its target once (the gate opens while it is stopped), so that however slow
-#  the machine there is a live worker to stop, and each loop stops something;
-#  then the stops fall where they fall.
 #  - SIGTERM to a stopped supervisor: it acts on it once continued: exit 143,
 #    running tasks INTERRUPTED (reason shutdown), the others never started,
 #    nothing left.
+# In the first three cases the tasks wait at a gate until every stop loop
+# has stopped its target once (the gate opens while it is stopped), so that
+# however slow the machine there is a live worker to stop and each loop
+# stops something (checked); then the stops fall where they fall.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
 . "$ONESHOT_SRCDIR/tests/e2e/rel-lib.sh"
