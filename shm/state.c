@@ -101,6 +101,26 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 		atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
 	if (t->events_fd >= 0)
 		append_event(t, s->id, event, cur, (uint32_t)next, reason);
+	atomic_store_explicit(&s->logged_state, (uint32_t)next, memory_order_release);
+	return 0;
+}
+
+int os_slot_log_missing(struct os_table *t, struct os_slot *s)
+{
+	uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+	uint32_t logged = atomic_load_explicit(&s->logged_state, memory_order_acquire);
+
+	if (state == logged || logged >= OS_STATE_COUNT)
+		return 0;
+	for (int e = 0; e < OS_EVENT_COUNT; e++) {
+		if (next_state[e][logged] != (int)state)
+			continue;
+		if (t->events_fd >= 0)
+			append_event(t, s->id, (enum os_event)e, logged, state,
+				     atomic_load_explicit(&s->reason, memory_order_relaxed));
+		atomic_store_explicit(&s->logged_state, state, memory_order_release);
+		return 1;
+	}
 	return 0;
 }
 

@@ -38,6 +38,14 @@ const char *os_event_name(enum os_event event);
 /* Word for a reason ("idle-timeout"), or NULL for OS_REASON_NONE. */
 const char *os_reason_name(uint32_t reason);
 
+/*
+ * The events.jsonl line of S's last transition, when the process that made
+ * it died between its compare-and-swap and its line (SIGKILL): written now,
+ * from the last state logged to the state now, by the process taking the
+ * slot over.  Returns 1 if it wrote one, 0 if none was missing.
+ */
+int os_slot_log_missing(struct os_table *t, struct os_slot *s);
+
 /* Word for what shows a task waits for input ("read"), or NULL. */
 const char *os_wait_name(uint32_t why);
 

@@ -118,7 +118,10 @@ struct os_slot {
 	 * message holds the prompt, the last line on its screen. */
 	_Atomic int64_t waiting_mono_ns;
 	_Atomic uint32_t waiting_why;
-	uint32_t reserved2;
+	/* (seq) the state whose events.jsonl line is written: behind the
+	 * state word only while a transition is being logged, or when its
+	 * maker died in between (os_slot_log_missing). */
+	_Atomic uint32_t logged_state;
 	uint64_t reserved[3];
 };
 

@@ -228,6 +228,8 @@ static void take_over(struct run *r, struct worker_ref *w, int status)
 	char text[OS_MESSAGE_MAX];
 
 	os_slot_write_begin(s);
+	/* Killed between a transition and its events.jsonl line: the line */
+	os_slot_log_missing(r->table, s);
 	if (!os_state_is_terminal(atomic_load(&s->state))) {
 		if (WIFSIGNALED(status))
 			snprintf(text, sizeof(text), "worker killed by signal %d", WTERMSIG(status));

@@ -835,6 +835,39 @@ START_TEST(test_count_waiting)
 }
 END_TEST
 
+/* A transition made but not logged (its maker SIGKILLed in between): the
+ * process taking over writes the missing line, once, from the last state
+ * logged; nothing when nothing is missing. */
+START_TEST(test_log_missing)
+{
+	struct os_table t;
+	struct os_slot *s;
+	char buf[1024];
+	size_t len;
+	int pipefd[2];
+
+	make_table(run_pairs, 2, &t);
+	s = os_table_slot(&t, 0);
+	drive_to(&t, s, OS_RUNNING);
+	ck_assert_int_eq(pipe2(pipefd, O_NONBLOCK | O_CLOEXEC), 0);
+	t.events_fd = pipefd[1];
+	ck_assert_int_eq(os_slot_log_missing(&t, s), 0);
+	ck_assert_uint_eq(drain(pipefd[0], buf, sizeof(buf)), 0);
+	/* the compare-and-swap alone, as a maker killed right after it leaves it */
+	atomic_store(&s->state, OS_INTERRUPTED);
+	atomic_store(&s->reason, OS_REASON_TIMEOUT);
+	ck_assert_int_eq(os_slot_log_missing(&t, s), 1);
+	len = drain(pipefd[0], buf, sizeof(buf));
+	ck_assert_uint_eq(count_lines(buf, len), 1);
+	assert_event_line(buf, len, 1, OS_EV_INTERRUPT, OS_RUNNING, OS_INTERRUPTED);
+	ck_assert_int_eq(os_slot_log_missing(&t, s), 0);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	t.events_fd = -1;
+	drop_table(run_pairs, &t);
+}
+END_TEST
+
 Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -848,6 +881,7 @@ Suite *make_state_suite(void)
 	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
 	tcase_add_test(tc, test_terminal_is_final);
 	tcase_add_test(tc, test_retry);
+	tcase_add_test(tc, test_log_missing);
 	tcase_add_test(tc, test_random_walk);
 	suite_add_tcase(s, tc);
 
