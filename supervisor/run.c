@@ -182,6 +182,22 @@ static void sweep_strays(struct run *r)
 	}
 }
 
+/* A task's daemon whose parent exits after the worker's last sweep is
+ * adopted by us, the subreaper, and nothing ever signals it: look for such
+ * strays once a second while workers run (one read of our children). */
+#define SWEEP_NS 1000000000LL
+static int64_t sweep_tick(struct run *r, int64_t now)
+{
+	if (!r->running)
+		return 0;
+	if (now >= r->next_sweep_ns) {
+		if (r->next_sweep_ns)
+			workers_kill_strays(r);
+		r->next_sweep_ns = now + SWEEP_NS;
+	}
+	return r->next_sweep_ns;
+}
+
 static int exit_status(struct run *r)
 {
 	const struct os_header *h = r->table->hdr;
@@ -218,6 +234,7 @@ int run_execute(struct run *r)
 		metrics_tick(r, now);
 		due = earliest(due, metrics_due(&r->metrics));
 		due = earliest(due, hooks_tick(r, now));
+		due = earliest(due, sweep_tick(r, now));
 		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
 			os_die_err(1, -errno, "poll");
 		read_signals(r);

@@ -47,6 +47,7 @@ struct run {
 	struct progress progress;     /* the status line on a terminal */
 	struct metrics metrics;       /* --metrics FILE */
 	struct hooks hooks;           /* --on-event CMD */
+	int64_t next_sweep_ns;        /* the next look for adopted strays */
 };
 
 /*
