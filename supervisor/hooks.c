@@ -150,9 +150,11 @@ static int start(struct run *r, struct hook_proc *p, const struct hook_event *ev
 	posix_spawnattr_destroy(&at);
 	free(env);
 	close(fds[0]);
-	/* one line, under PIPE_BUF, into an empty pipe: it never blocks */
-	if (!err && n > 0 && write(fds[1], line, (size_t)n) < 0)
-		err = errno;
+	/* One line, under PIPE_BUF, into an empty pipe: it never blocks.  A
+	 * hook that has already exited, or closed its input, is no failure to
+	 * start it (EPIPE): its exit is reported when it is reaped. */
+	if (!err && n > 0 && write(fds[1], line, (size_t)n) < 0 && errno != EPIPE)
+		os_warn_err(-errno, "--on-event: the event line for the hook of %s", ev->event);
 	close(fds[1]);
 	if (err) {
 		p->pid = 0;
