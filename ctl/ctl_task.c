@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl.h"
+#include "logdir/logdir.h"
 #include "shm/state.h"
 #include "shm/util.h"
 
@@ -109,13 +110,11 @@ void ctl_task_worker(struct ctl_task *t, const char *what)
 
 int ctl_task_transcript(const struct ctl_task *t)
 {
-	char path[4200];
+	char path[4200], name[32];
 	int fd;
 
-	if (t->v.attempt > 1)
-		snprintf(path, sizeof(path), "%s/%u.%u.log", t->logdir, t->v.id, t->v.attempt);
-	else
-		snprintf(path, sizeof(path), "%s/%u.log", t->logdir, t->v.id);
+	logdir_transcript_name(name, sizeof(name), t->v.id, t->v.attempt);
+	snprintf(path, sizeof(path), "%s/%s", t->logdir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }

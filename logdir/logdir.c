@@ -2,6 +2,7 @@
  * logdir.c: creating and checking the log directory.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,4 +79,12 @@ int logdir_append(int dirfd, const char *name)
 	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 
 	return fd < 0 ? -errno : fd;
+}
+
+void logdir_transcript_name(char *buf, size_t len, uint32_t id, uint32_t attempt)
+{
+	if (attempt > 1)
+		snprintf(buf, len, "%u.%u.log", id, attempt);
+	else
+		snprintf(buf, len, "%u.log", id);
 }

@@ -45,6 +45,10 @@ int logdir_file_read(int dirfd, const char *name, size_t max, char **buf, size_t
 /* What ERR of logdir_file_read means, for a message. */
 const char *logdir_file_error(int err);
 
+/* logdir.c: the name of attempt ATTEMPT's transcript of task ID in the log
+ * directory: "ID.log" for the first, "ID.N.log" for attempt N >= 2. */
+void logdir_transcript_name(char *buf, size_t len, uint32_t id, uint32_t attempt);
+
 /* --- replace.c: files replaced whole ------------------------------------ */
 
 /* Writes a file's text on F; stream errors are checked by the caller. */

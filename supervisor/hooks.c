@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fmt/json.h"
+#include "logdir/logdir.h"
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "shm/util.h"
@@ -66,10 +67,7 @@ static void task_event(struct run *r, const char *what, uint32_t i, const struct
 	snprintf(ev.reason, sizeof(ev.reason), "%s", why ? why : "");
 	if (v->waiting_mono_ns)
 		snprintf(ev.prompt, sizeof(ev.prompt), "%s", v->message);
-	if (v->attempt > 1)
-		snprintf(ev.log, sizeof(ev.log), "%u.%u.log", v->id, v->attempt);
-	else
-		snprintf(ev.log, sizeof(ev.log), "%u.log", v->id);
+	logdir_transcript_name(ev.log, sizeof(ev.log), v->id, v->attempt);
 	enqueue(r, &ev);
 }
 

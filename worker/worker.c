@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "logdir/logdir.h"
 #include "worker/loop.h"
 #include "shm/slot.h"
 #include "shm/state.h"
@@ -76,10 +77,7 @@ static int open_transcript(int dirfd, uint32_t id, uint32_t attempt, char *name,
 {
 	int fd;
 
-	if (attempt > 1)
-		snprintf(name, len, "%u.%u.log", id, attempt);
-	else
-		snprintf(name, len, "%u.log", id);
+	logdir_transcript_name(name, len, id, attempt);
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	return fd < 0 ? -errno : fd;
 }
