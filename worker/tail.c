@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 
 #define TAG_MAX    26   /* "[4294967295.4294967295]+ " */
 #define ERASE_MAX  258  /* "\r", up to 256 spaces, "\r" (TERM=dumb) */
+#define READER_GONE_WAIT_MS 200
 #define HEAD_ROOM  (ERASE_MAX + TAG_MAX)
 #define LINE_SIZE  (HEAD_ROOM + TAIL_PIECE_MAX + 1)
 
@@ -225,12 +227,32 @@ struct worker_tail *worker_tail_open(uint32_t id, uint32_t attempt, int erase_st
 	return t;
 }
 
+/* `| head -n 1` reads one buffer and exits, and a fast task fills the pipe
+ * in between: the drops are the reader leaving, not a stall.  A reader that
+ * leaves makes poll(2) report an error on our end; wait a moment for that
+ * before calling the drops a stall (only a task that dropped lines waits). */
+static void wait_reader_gone(struct worker_tail *t)
+{
+	struct pollfd p = { .fd = t->fd, .events = 0 };
+	int n;
+
+	if (t->fd < 0 || t->sock)
+		return;
+	do
+		n = poll(&p, 1, READER_GONE_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	if (n > 0 && (p.revents & (POLLERR | POLLHUP)))
+		t->err = EPIPE;
+}
+
 void worker_tail_finish(struct worker_tail *t)
 {
 	if (t->len)
 		emit(t, 0);
 	if (!retry_pending(t))
 		t->dropped++; /* a line left cut short */
+	if (t->dropped && !t->err)
+		wait_reader_gone(t);
 	/* A reader that went away (`| head`) wanted no more: no complaint,
 	 * as with SIGPIPE.  Anything else is noted once per task. */
 	if (t->dropped && t->err != EPIPE)
