@@ -21,6 +21,8 @@ static const struct {
 	{ "send", ctl_send },
 	{ "screen", ctl_screen },
 	{ "attach", ctl_attach },
+	{ "add", ctl_add },
+	{ "close", ctl_close },
 };
 
 static void usage(FILE *f)
@@ -43,6 +45,12 @@ static void usage(FILE *f)
 		"  attach ID                show the task's terminal live and type into it\n"
 		"      --read-only          watch only: send no keys, leave its size alone\n"
 		"      --detach-key KEY     the key that detaches (default C-\\)\n"
+		"  add [--] COMMAND...      add a task to a queue (a run started with --queue);\n"
+		"                           prints its id\n"
+		"  add -                    add a task per line of standard input\n"
+		"      --json               print {\"id\":N} per task\n"
+		"  close                    take no more tasks: the run ends once those it took\n"
+		"                           have ended\n"
 		"\n"
 		"Options:\n"
 		"  -n, --name NAME          the run\n"
@@ -51,7 +59,8 @@ static void usage(FILE *f)
 		"  -V, --version            show the version\n"
 		"\n"
 		"Exit status: 0 done, 1 failed (no such run or task, the task is not live,\n"
-		"timed out), 2 usage, 3 invalid table.  See oneshot-ctl(1).\n");
+		"timed out, not a queue, the queue closed), 2 usage or a bad task line,\n"
+		"3 invalid table, 75 the queue is full (try again).  See oneshot-ctl(1).\n");
 }
 
 noreturn void ctl_usage_error(const char *fmt, ...)
@@ -136,9 +145,9 @@ int main(int argc, char **argv)
 	os_guard_install();
 	first = ctl_getopt(&o, argc, argv, "+", NULL, NULL, NULL);
 	if (first >= argc)
-		ctl_usage_error("no command (interrupt, send, screen or attach)");
+		ctl_usage_error("no command (interrupt, send, screen, attach, add or close)");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[first], commands[i].name) == 0)
 			return commands[i].fn(&o, argc - first, argv + first);
-	ctl_usage_error("unknown command '%s' (interrupt, send, screen or attach)", argv[first]);
+	ctl_usage_error("unknown command '%s' (interrupt, send, screen, attach, add or close)", argv[first]);
 }

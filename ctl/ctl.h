@@ -19,6 +19,7 @@ enum {
 	CTL_EXIT_FAILED = 1,  /* no such run or task, not in a state for it, timed out */
 	CTL_EXIT_USAGE = 2,
 	CTL_EXIT_INVALID = 3, /* the run's table exists but is not valid */
+	CTL_EXIT_FULL = 75,   /* add: the queue is full; try again (EX_TEMPFAIL) */
 };
 
 /* Options every subcommand takes. */
@@ -30,7 +31,7 @@ struct ctl_opts {
 
 /* A subcommand: ARGV[0] is its name; returns the exit status. */
 typedef int ctl_cmd_fn(struct ctl_opts *o, int argc, char **argv);
-ctl_cmd_fn ctl_interrupt, ctl_send, ctl_screen, ctl_attach;
+ctl_cmd_fn ctl_interrupt, ctl_send, ctl_screen, ctl_attach, ctl_add, ctl_close;
 
 /* ctl.c: parse -n/-u (global or after the subcommand) and the
  * subcommand's own options from LONGOPTS/SHORTOPTS through HANDLE, which
@@ -57,6 +58,11 @@ struct ctl_task {
 	char *logdir;              /* malloc'd copy of the run's log directory */
 	int pidfd;                 /* its worker's, once ctl_task_worker succeeded */
 };
+
+/* Find run -n NAME (exit 2 without one) and map its table, or exit 1/3
+ * with a one-line message naming it. */
+void ctl_run_open(const struct ctl_opts *o, uid_t *uid, struct os_table *table,
+		  struct os_gen *gen);
 
 /* Parse the task id TEXT, or exit 2 naming it. */
 uint32_t ctl_task_id(const char *text);

@@ -45,22 +45,31 @@ static noreturn void run_error(int err, const char *name, const char *why)
 	}
 }
 
+void ctl_run_open(const struct ctl_opts *o, uid_t *uid, struct os_table *table,
+		  struct os_gen *gen)
+{
+	const char *why = NULL;
+	int err;
+
+	if (!o->name)
+		ctl_usage_error("no run: name it with -n NAME");
+	*uid = o->uid;
+	err = os_find_owner(OS_SHM_DIR, o->name, !o->uid_given && geteuid() == 0, uid);
+	if (!err)
+		err = os_run_open(*uid, o->name, table, gen, &why);
+	if (err)
+		run_error(err, o->name, why);
+}
+
 void ctl_task_open(const struct ctl_opts *o, uint32_t id, struct ctl_task *t)
 {
-	const char *why = NULL, *dir;
+	const char *dir;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pidfd = -1;
-	if (!o->name)
-		ctl_usage_error("no run: name it with -n NAME");
 	t->name = o->name;
-	t->uid = o->uid;
-	err = os_find_owner(OS_SHM_DIR, o->name, !o->uid_given && geteuid() == 0, &t->uid);
-	if (!err)
-		err = os_run_open(t->uid, o->name, &t->table, &t->gen, &why);
-	if (err)
-		run_error(err, o->name, why);
+	ctl_run_open(o, &t->uid, &t->table, &t->gen);
 	err = os_run_task(&t->table, &t->gen, id, &t->v, &t->index);
 	if (err == -ENOENT)
 		os_die(CTL_EXIT_FAILED, "run %s has no task %u", o->name, id);

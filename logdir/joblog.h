@@ -41,6 +41,8 @@ int joblog_append(int fd, enum joblog_layout layout, const struct os_slot_view *
 struct joblog_line {
 	uint32_t seq, state, attempt, reason;
 	int exit_code, term_signal;
+	int64_t start_ns, runtime_ns; /* Starttime (realtime), JobRuntime */
+	uint64_t received;    /* Receive: bytes of output */
 	const char *head;     /* Starttime ... Attempt, as written */
 	size_t head_len;
 	const char *cmd;      /* Command (may hold tabs) */
@@ -55,6 +57,15 @@ struct joblog_line {
  */
 int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 		      struct joblog_line *out, const char **why);
+
+/*
+ * The last line of task ID in DIRFD's job log, as the slot of the task
+ * showed at its end (times from Starttime and JobRuntime), and its command
+ * in a malloc'd *CMD (free it).  Reads the whole file: for a queue's task
+ * whose slot was reused, looked up once.  Returns 0, -ENOENT (no line for
+ * ID, or no job log) or -errno.
+ */
+int joblog_find(int dirfd, uint32_t id, struct os_slot_view *v, char **cmd, uint32_t *cmd_len);
 
 /* The layout whose header LINE (LEN bytes, no newline) is, or 0. */
 int joblog_header_layout(const char *line, size_t len);

@@ -33,15 +33,24 @@ static int number(const char *p, const char *end, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Seconds as joblog.c writes them: digits, then optionally '.' and digits. */
-static int seconds(const char *p, const char *end)
+/* Seconds as joblog.c writes them: digits, then optionally '.' and digits;
+ * *NS gets them in nanoseconds (INT64_MAX when they do not fit). */
+static int seconds(const char *p, const char *end, int64_t *ns)
 {
 	const char *dot = memchr(p, '.', (size_t)(end - p));
-	uint64_t v;
+	uint64_t whole, frac = 0;
+	size_t digits = dot ? (size_t)(end - dot - 1) : 0;
 
-	if (!dot)
-		return number(p, end, UINT64_MAX / 10, &v);
-	return number(p, dot, UINT64_MAX / 10, &v) || number(dot + 1, end, 999999999, &v);
+	if (number(p, dot ? dot : end, UINT64_MAX / 10, &whole) ||
+	    (dot && number(dot + 1, end, 999999999, &frac)))
+		return -1;
+	for (size_t i = digits; i < 9; i++)
+		frac *= 10;
+	for (size_t i = 9; i < digits && frac; i++) /* leading zeros past ns */
+		frac /= 10;
+	*ns = whole > (uint64_t)(INT64_MAX / 1000000000 - 1) ? INT64_MAX
+		: (int64_t)(whole * 1000000000 + frac);
+	return 0;
 }
 
 /* A final state, spelt as os_state_name() spells it. */
@@ -134,10 +143,10 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 	out->seq = (uint32_t)v;
 	if (f[1] == END(1))
 		BAD("empty Host");
-	if (seconds(f[2], END(2)) || seconds(f[3], END(3)))
+	if (seconds(f[2], END(2), &out->start_ns) || seconds(f[3], END(3), &out->runtime_ns))
 		BAD("bad Starttime or JobRuntime");
 	if (number(f[4], END(4), UINT64_MAX / 10, &bytes) ||
-	    number(f[5], END(5), UINT64_MAX / 10, &bytes))
+	    number(f[5], END(5), UINT64_MAX / 10, &out->received))
 		BAD("bad Send or Receive");
 	if (exitval(f[6], END(6), &out->exit_code))
 		BAD("bad Exitval");

@@ -81,8 +81,14 @@ void ps_target_snapshot(uid_t uid, const char *name, unsigned flags, struct os_r
 void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_gen *gen);
 /* Index of task ID in snapshot R (loaded with its tasks), or -1. */
 int64_t ps_target_task_index(const struct os_run *r, uint32_t id);
-/* Exit 1 with one line naming them unless R has every task id of V. */
-void ps_target_check_ids(const struct os_run *r, const struct ps_view *v);
+/* Exit 1 with one line naming them unless R has every task id of V.  A
+ * queue's task whose slot was reused is read from the job log and added to
+ * R (marked logged). */
+void ps_target_check_ids(struct os_run *r, const struct ps_view *v);
+/* Task ID's last line in LOGDIR/joblog as a slot view and its command
+ * (malloc'd): 0, -ENOENT or -errno. */
+int ps_target_logged(const char *logdir, uint32_t id, struct os_slot_view *v, char **cmd,
+		     uint32_t *len);
 /* Flush standard output; exit 1 if anything failed to be written. */
 void ps_target_flush(void);
 

@@ -85,7 +85,7 @@ static void header_text(const struct os_run *r, char *buf, size_t len)
 	const char *sep = ": ";
 	uint32_t waiting = 0;
 
-	for (uint32_t i = 0; r->tasks && i < r->total; i++)
+	for (uint32_t i = 0; r->tasks && i < r->ntasks; i++)
 		waiting += (uint32_t)ps_task_waiting(&r->tasks[i]);
 
 	if (used < 0)
@@ -157,7 +157,7 @@ static void measure(const struct os_run *r, const struct ps_view *v, struct widt
 	w->pid = 3;
 	w->exit = 4;
 	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0; /* "N/M" */
-	for (uint32_t i = 0; i < r->total; i++) {
+	for (uint32_t i = 0; i < r->ntasks; i++) {
 		const struct os_task *k = &r->tasks[i];
 		int n;
 
@@ -229,7 +229,7 @@ void ps_show_human(FILE *f, const struct os_run *r, const struct ps_view *v)
 	/* Pass 0 shows active tasks first when asked (a watch screen), pass 1
 	 * the rest; otherwise one pass in task order. */
 	for (int pass = v->active_first ? 0 : 1; pass < 2; pass++) {
-		for (uint32_t i = 0; i < r->total; i++) {
+		for (uint32_t i = 0; i < r->ntasks; i++) {
 			const struct os_task *k = &r->tasks[i];
 
 			if (!ps_task_shown(v, k) ||

@@ -218,7 +218,7 @@ void ps_show_json(FILE *f, const struct os_run *r, const struct ps_view *v)
 	fputs_unlocked("{\"run\":", f);
 	ps_json_run_object(f, r);
 	fputs_unlocked(",\n\"tasks\":[", f);
-	for (uint32_t i = 0; i < r->total; i++) {
+	for (uint32_t i = 0; i < r->ntasks; i++) {
 		const struct os_task *k = &r->tasks[i];
 
 		if (!ps_task_shown(v, k))

@@ -3,10 +3,13 @@
  * mapping from errors to oneshot-ps's exit statuses.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "logdir/joblog.h"
 #include "ps/ps.h"
 #include "shm/util.h"
 
@@ -69,8 +72,8 @@ void ps_target_open(uid_t uid, const char *name, struct os_table *t, struct os_g
 
 int64_t ps_target_task_index(const struct os_run *r, uint32_t id)
 {
-	/* Slot ids are strictly increasing (the snapshot checks it). */
-	size_t lo = 0, hi = r->total;
+	/* Tasks are in id order (the snapshot checks it, or sorts a queue's). */
+	size_t lo = 0, hi = r->ntasks;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -85,12 +88,63 @@ int64_t ps_target_task_index(const struct os_run *r, uint32_t id)
 	return -1;
 }
 
+int ps_target_logged(const char *logdir, uint32_t id, struct os_slot_view *v, char **cmd,
+		     uint32_t *len)
+{
+	int dfd = logdir ? open(logdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -ENOENT;
+	int err;
+
+	if (dfd < 0)
+		return dfd == -ENOENT ? -ENOENT : -errno;
+	err = joblog_find(dfd, id, v, cmd, len);
+	close(dfd);
+	return err;
+}
+
+/* Task ID of queue R, no longer in its table (its slot holds a newer task):
+ * its end from the job log, added to R's tasks in id order. */
+static int add_logged(struct os_run *r, uint32_t id)
+{
+	struct os_slot_view v;
+	struct os_task *tasks, *k;
+	uint32_t len;
+	char *cmd, *strings;
+	int64_t at;
+
+	if (ps_target_logged(r->logdir, id, &v, &cmd, &len))
+		return -ENOENT;
+	tasks = realloc(r->tasks, (r->ntasks + 1) * sizeof(*tasks));
+	strings = realloc(r->strings, r->strings_len + len + 1);
+	if (tasks)
+		r->tasks = tasks;
+	if (strings)
+		r->strings = strings;
+	if (!tasks || !strings) {
+		free(cmd);
+		return -ENOMEM;
+	}
+	for (at = (int64_t)r->ntasks; at > 0 && r->tasks[at - 1].v.id > id; at--)
+		;
+	memmove(&r->tasks[at + 1], &r->tasks[at], (r->ntasks - (size_t)at) * sizeof(*tasks));
+	k = &r->tasks[at];
+	memset(k, 0, sizeof(*k));
+	k->v = v;
+	k->cmd_pos = r->strings_len;
+	k->cmd_len = len;
+	k->logged = 1;
+	memcpy(r->strings + r->strings_len, cmd, (size_t)len + 1);
+	r->strings_len += (size_t)len + 1;
+	r->ntasks++;
+	free(cmd);
+	return 0;
+}
+
 /*
  * Refuse the whole command when one id is not the run's: printing the
  * others, or waiting for them, would pass a typo off as an answer.  The
  * missing ids are named on one line (the first few of a long list).
  */
-void ps_target_check_ids(const struct os_run *r, const struct ps_view *v)
+void ps_target_check_ids(struct os_run *r, const struct ps_view *v)
 {
 	char list[200] = "";
 	size_t used = 0, missing = 0, cut = 0;
@@ -100,6 +154,9 @@ void ps_target_check_ids(const struct os_run *r, const struct ps_view *v)
 		size_t n;
 
 		if (ps_target_task_index(r, v->ids[i]) >= 0)
+			continue;
+		/* A queue's task that gave its slot to a newer one. */
+		if (r->queue && v->ids[i] < r->next_id && add_logged(r, v->ids[i]) == 0)
 			continue;
 		n = (size_t)snprintf(one, sizeof(one), "%s%u", missing++ ? ", " : "", v->ids[i]);
 		if (cut || used + n >= sizeof(list)) {

@@ -66,6 +66,7 @@ struct wait_task {
 	enum task_fate fate;
 	struct os_slot_view v;  /* the last look */
 	int busy;               /* a writer held the slot: only v.state is known */
+	int moved;              /* a queue's slot now holds a newer task */
 };
 
 struct ps_task_wait {
@@ -73,6 +74,8 @@ struct ps_task_wait {
 	const struct os_table *t;
 	const struct os_gen *gen;
 	uint32_t retries;       /* the run's --retries */
+	int queue;              /* a queue's slots are reused */
+	char *logdir;           /* where a moved task's end is (malloc'd) */
 	int replaced;           /* the table no longer holds the run */
 	size_t n;
 	struct wait_task tasks[];
@@ -104,9 +107,17 @@ struct ps_task_wait *ps_task_wait_open(const struct ps_opts *o, uid_t uid,
 		ps_target_die(err, o->name, uid, why);
 	ps_target_check_ids(&r, v);
 	w->retries = r.retries;
+	w->queue = r.queue;
+	w->logdir = r.logdir ? strdup(r.logdir) : NULL;
 	for (size_t i = 0; i < w->n; i++) {
+		const struct os_task *k = &r.tasks[ps_target_task_index(&r, v->ids[i])];
+
 		w->tasks[i].id = v->ids[i];
-		w->tasks[i].index = (uint32_t)ps_target_task_index(&r, v->ids[i]);
+		w->tasks[i].index = k->slot;
+		if (k->logged) { /* ended before we looked: for good */
+			w->tasks[i].v = k->v;
+			w->tasks[i].fate = k->v.state == OS_COMPLETED ? FATE_COMPLETED : FATE_FAILED;
+		}
 	}
 	os_run_free(&r);
 	return w;
@@ -114,7 +125,30 @@ struct ps_task_wait *ps_task_wait_open(const struct ps_opts *o, uid_t uid,
 
 void ps_task_wait_free(struct ps_task_wait *w)
 {
+	if (w)
+		free(w->logdir);
 	free(w);
+}
+
+/* Tasks whose slot a queue gave to a newer task since the last look: their
+ * end, for good, is in the job log (written before the slot was reused). */
+static void read_moved(struct ps_task_wait *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct wait_task *k = &w->tasks[i];
+		uint32_t len;
+		char *cmd;
+
+		if (!k->moved || k->fate != FATE_PENDING)
+			continue;
+		k->moved = 0;
+		if (ps_target_logged(w->logdir, k->id, &k->v, &cmd, &len) == 0) {
+			free(cmd);
+			k->fate = k->v.state == OS_COMPLETED ? FATE_COMPLETED : FATE_FAILED;
+		} else {
+			k->fate = FATE_LOST; /* its line was lost: the end is unknown */
+		}
+	}
 }
 
 /* Copy the slots of the tasks still pending (behind the SIGBUS guard). */
@@ -128,9 +162,19 @@ static int read_slots(void *arg)
 
 		if (k->fate != FATE_PENDING)
 			continue;
-		if (s->id != k->id)
-			return -ESTALE; /* not the table the ids were looked up in */
+		if (__atomic_load_n(&s->id, __ATOMIC_RELAXED) != k->id) {
+			if (!w->queue)
+				return -ESTALE; /* not the table the ids were looked up in */
+			k->moved = 1;
+			continue;
+		}
 		k->busy = os_slot_snapshot(s, &k->v) < 0;
+		if (!k->busy && k->v.id != k->id) { /* reused in between */
+			if (!w->queue)
+				return -ESTALE;
+			k->moved = 1;
+			continue;
+		}
 		if (k->busy)
 			k->v.state = atomic_load_explicit(&s->state, memory_order_acquire);
 	}
@@ -200,6 +244,7 @@ int ps_task_wait_poll(struct ps_task_wait *w)
 		w->replaced = 1;
 		return 1;
 	}
+	read_moved(w);
 	for (size_t i = 0; i < w->n; i++) {
 		struct wait_task *k = &w->tasks[i];
 

@@ -67,6 +67,9 @@ struct os_task {
 	int busy;          /* a writer held the slot: only id and state known */
 	uint32_t cmd_len;
 	size_t cmd_pos;    /* the command is run->strings + cmd_pos */
+	uint32_t slot;     /* its slot's index */
+	int logged;        /* not in the table: read from the job log (a
+			    * queue's slot reused), slot is meaningless */
 };
 
 /* What a snapshot copies. */
@@ -83,14 +86,24 @@ struct os_run {
 	int alive;                        /* a process of the run holds its lock */
 	uint32_t run_state;               /* enum os_run_state */
 	int32_t exit_status;              /* meaningful when run_state is DONE */
-	uint32_t cap, total;
+	uint32_t cap, total;              /* total: tasks of the run (a queue:
+					   * added so far) */
+	uint32_t ntasks;                  /* entries in tasks: total, or for a
+					   * queue the tasks its table holds now,
+					   * in id order */
+	int queue;                        /* a queue (--queue) */
+	int queue_open;                   /* it takes new tasks */
+	uint32_t next_id;                 /* a queue's next id: ids below it
+					   * were given out */
 	int tokens_free;                  /* -1 when not known */
-	uint32_t counts[OS_STATE_COUNT];  /* from the slots' state words */
+	uint32_t counts[OS_STATE_COUNT];  /* from the slots' state words (a
+					   * queue's from its header: all its
+					   * tasks, not only the table's) */
 	int64_t start_real_ns, end_real_ns, start_mono_ns, end_mono_ns;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
 	uint32_t retries;                 /* --retries: attempts are 1..retries+1 */
 	char *logdir;                     /* malloc'd, or NULL when unreadable */
-	struct os_task *tasks;            /* total entries with OS_LOAD_TASKS */
+	struct os_task *tasks;            /* ntasks entries with OS_LOAD_TASKS */
 	char *strings;                    /* copy of the string area */
 	size_t strings_len;
 	int64_t now_real_ns, now_mono_ns; /* when the copy was finished */

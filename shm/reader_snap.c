@@ -173,6 +173,7 @@ struct load_ctx {
 	struct os_run *r;
 	const char *why;
 	unsigned busy;     /* slots found busy so far */
+	uint32_t slots;    /* the table's */
 };
 
 /* The header fields a snapshot keeps, re-checked against the mapping. */
@@ -184,9 +185,10 @@ static int load_header(struct load_ctx *c)
 	uint64_t strings_off = h->strings_off, strings_size = h->strings_size;
 	int sval;
 
-	r->total = h->slot_count;
-	if (!gen_same(c->t, c->gen) || r->total > OS_SLOTS_MAX ||
-	    strings_off != OS_HEADER_SIZE + (uint64_t)r->total * OS_SLOT_SIZE ||
+	c->slots = h->slot_count;
+	r->total = c->slots;
+	if (!gen_same(c->t, c->gen) || c->slots > OS_SLOTS_MAX ||
+	    strings_off != OS_HEADER_SIZE + (uint64_t)c->slots * OS_SLOT_SIZE ||
 	    strings_off > c->t->size || strings_size > c->t->size - strings_off) {
 		c->why = "table replaced while being read";
 		return -ESTALE;
@@ -204,6 +206,16 @@ static int load_header(struct load_ctx *c)
 	r->timeout_ms = h->timeout_ms;
 	r->grace_ms = h->grace_ms;
 	r->retries = h->retries;
+	if (h->flags & OS_RUN_QUEUE) {
+		/* A queue's table is a window: its header counts every task. */
+		r->queue = 1;
+		r->queue_open = atomic_load_explicit(&w->queue_open, memory_order_relaxed) != 0;
+		r->next_id = atomic_load_explicit(&w->next_id, memory_order_acquire);
+		for (int i = 0; i < OS_STATE_COUNT; i++)
+			r->counts[i] = atomic_load_explicit(&w->counts[i], memory_order_relaxed);
+		r->total = os_table_tasks(h);
+		r->ntasks = 0;
+	}
 	if (r->run_state > OS_RUN_DONE) {
 		c->why = "run state out of range";
 		return -EPROTO;
@@ -241,6 +253,8 @@ static int load_counts(struct load_ctx *c)
 {
 	struct os_run *r = c->r;
 
+	if (r->queue)
+		return 0; /* from the header (load_header) */
 	for (uint32_t i = 0; i < r->total; i++) {
 		struct os_slot *s = os_table_slot(c->t, i);
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
@@ -291,13 +305,83 @@ static int load_task(struct load_ctx *c, uint32_t i, struct os_task *k)
 	}
 	k->cmd_pos = (size_t)(cmd - area);
 	k->cmd_len = len;
+	k->slot = i;
 	c->r->counts[k->v.state]++;
 	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	uint32_t x = ((const struct os_task *)a)->v.id, y = ((const struct os_task *)b)->v.id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Append LEN bytes of CMD (and a NUL) to R's strings; its position. */
+static int keep_command(struct os_run *r, size_t *room, const char *cmd, uint32_t len,
+			size_t *pos)
+{
+	if (r->strings_len + len + 1 > *room) {
+		size_t want = (*room ? *room * 2 : 65536) + len + 1;
+		char *grown = realloc(r->strings, want);
+
+		if (!grown)
+			return -ENOMEM;
+		r->strings = grown;
+		*room = want;
+	}
+	*pos = r->strings_len;
+	memcpy(r->strings + r->strings_len, cmd, len);
+	r->strings[r->strings_len + len] = '\0';
+	r->strings_len += len + 1;
+	return 0;
+}
+
+/* A queue's table: each used slot with its command from the same moment
+ * (slots are reused), then sorted by id, since reuse keeps no order. */
+static int load_queue_tasks(struct load_ctx *c)
+{
+	struct os_run *r = c->r;
+	char *cmd = malloc(OS_CMD_MAX + 1);
+	size_t room = 0;
+	int err = 0;
+
+	r->tasks = calloc(c->slots, sizeof(*r->tasks));
+	r->strings_len = 0;
+	if (!cmd || !r->tasks) {
+		free(cmd);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < c->slots && !err; i++) {
+		struct os_task *k = &r->tasks[r->ntasks];
+		uint32_t len = 0;
+
+		if (os_slot_snapshot_command(c->t, os_table_slot(c->t, i), &k->v, cmd, &len) < 0)
+			continue; /* being reused or its writer stuck: not shown */
+		if (k->v.id == 0)
+			continue;
+		if (k->v.state >= OS_STATE_COUNT) {
+			c->why = "task state out of range";
+			err = -EPROTO;
+			break;
+		}
+		k->cmd_len = len;
+		k->slot = i;
+		err = keep_command(r, &room, cmd, len, &k->cmd_pos);
+		r->ntasks++;
+	}
+	free(cmd);
+	if (!err)
+		qsort(r->tasks, r->ntasks, sizeof(*r->tasks), by_id);
+	return err;
 }
 
 static int load_tasks(struct load_ctx *c)
 {
 	struct os_run *r = c->r;
+
+	if (r->queue)
+		return load_queue_tasks(c);
 	const char *area = (const char *)c->t->hdr + OS_HEADER_SIZE + (size_t)r->total * OS_SLOT_SIZE;
 	int err;
 
@@ -305,6 +389,7 @@ static int load_tasks(struct load_ctx *c)
 	r->strings = malloc(r->strings_len ? r->strings_len : 1);
 	if (!r->tasks || !r->strings)
 		return -ENOMEM;
+	r->ntasks = r->total;
 	/* The string area is written once, before the table is published. */
 	memcpy(r->strings, area, r->strings_len);
 	for (uint32_t i = 0; i < r->total; i++) {
@@ -343,7 +428,7 @@ static int load_guarded(void *arg)
 int os_run_load(const struct os_table *t, uid_t uid, const char *name,
 		const struct os_gen *gen, unsigned flags, struct os_run *r, const char **why)
 {
-	struct load_ctx c = { t, gen, flags, r, NULL, 0 };
+	struct load_ctx c = { t, gen, flags, r, NULL, 0, 0 };
 	int err;
 
 	memset(r, 0, sizeof(*r));
@@ -480,6 +565,29 @@ struct task_ctx {
 	struct os_slot_view *v;
 };
 
+/* A queue's slots are in no order, and one may be reused under us: look
+ * at each, and believe an id only from a consistent snapshot. */
+static int queue_task(struct task_ctx *c)
+{
+	int busy = 0;
+
+	for (uint32_t i = 0; i < c->t->hdr->slot_count; i++) {
+		const struct os_slot *s = os_table_slot(c->t, i);
+
+		if (__atomic_load_n(&s->id, __ATOMIC_RELAXED) != c->id)
+			continue;
+		if (os_slot_snapshot(s, c->v) < 0) {
+			busy = 1;
+			continue;
+		}
+		if (c->v->id == c->id) {
+			c->index = i;
+			return 0;
+		}
+	}
+	return busy ? -EAGAIN : -ENOENT;
+}
+
 /* Slot ids are strictly increasing (validate.c checks it): a binary search. */
 static int task_guarded(void *arg)
 {
@@ -488,6 +596,8 @@ static int task_guarded(void *arg)
 
 	if (!gen_same(c->t, c->gen))
 		return -ESTALE;
+	if (c->t->hdr->flags & OS_RUN_QUEUE)
+		return queue_task(c);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2, id = os_table_slot(c->t, mid)->id;
 

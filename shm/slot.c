@@ -79,7 +79,10 @@ static void copy_fields(const struct os_slot *s, struct os_slot_view *v)
 	v->message[sizeof(v->message) - 1] = '\0';
 }
 
-int os_slot_snapshot(const struct os_slot *s, struct os_slot_view *out)
+/* The snapshot loop; with CMD, the command too (a queue's slot gets a new
+ * command when it is reused, inside the write section). */
+static int snapshot(const struct os_slot *s, struct os_slot_view *out, const char *base,
+		    char *cmd, uint32_t *cmd_len)
 {
 	/* The cast drops const only for the atomic loads, which never write. */
 	struct os_slot *slot = (struct os_slot *)s;
@@ -89,14 +92,33 @@ int os_slot_snapshot(const struct os_slot *s, struct os_slot_view *out)
 
 		if (!(before & 1u)) {
 			copy_fields(slot, out);
-			atomic_thread_fence(memory_order_acquire);
-			if (atomic_load_explicit(&slot->seq, memory_order_relaxed) == before) {
-				out->id = slot->id;
-				return 0;
+			/* The id changes only when a queue's slot is reused,
+			 * inside a write section: read it inside too. */
+			out->id = __atomic_load_n(&slot->id, __ATOMIC_RELAXED);
+			if (cmd) {
+				uint32_t len = __atomic_load_n(&slot->cmd_len, __ATOMIC_RELAXED);
+
+				*cmd_len = len > OS_CMD_MAX ? OS_CMD_MAX : len;
+				memcpy(cmd, base + slot->cmd_off, *cmd_len);
+				cmd[*cmd_len] = '\0';
 			}
+			atomic_thread_fence(memory_order_acquire);
+			if (atomic_load_explicit(&slot->seq, memory_order_relaxed) == before)
+				return 0;
 		}
 		if (tries >= SNAPSHOT_SPINS)
 			sched_yield();
 	}
 	return -EAGAIN;
+}
+
+int os_slot_snapshot(const struct os_slot *s, struct os_slot_view *out)
+{
+	return snapshot(s, out, NULL, NULL, NULL);
+}
+
+int os_slot_snapshot_command(const struct os_table *t, const struct os_slot *s,
+			     struct os_slot_view *out, char *cmd, uint32_t *len)
+{
+	return snapshot(s, out, (const char *)t->hdr, cmd, len);
 }

@@ -40,4 +40,13 @@ void os_slot_set_end(struct os_slot *s, const char *message);
  */
 int os_slot_snapshot(const struct os_slot *s, struct os_slot_view *out);
 
+/*
+ * The same, and the slot's command into CMD (room for OS_CMD_MAX + 1
+ * bytes; *LEN gets its length), from the same moment: for a queue's table,
+ * whose slots get new tasks.  T's offsets must be validated (a queue's
+ * boxes are fixed: os_table_validate checks them).
+ */
+int os_slot_snapshot_command(const struct os_table *t, const struct os_slot *s,
+			     struct os_slot_view *out, char *cmd, uint32_t *len);
+
 #endif

@@ -3,6 +3,8 @@
  * word.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <strings.h>
@@ -98,7 +100,7 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 	atomic_fetch_sub_explicit(&t->hdr->counts[cur], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&t->hdr->counts[next], 1, memory_order_relaxed);
 	if (reason != OS_REASON_NONE)
-		atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
+	atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
 	if (t->events_fd >= 0)
 		append_event(t, s->id, event, cur, (uint32_t)next, reason);
 	atomic_store_explicit(&s->logged_state, (uint32_t)next, memory_order_release);
@@ -118,10 +120,34 @@ int os_slot_log_missing(struct os_table *t, struct os_slot *s)
 		if (t->events_fd >= 0)
 			append_event(t, s->id, (enum os_event)e, logged, state,
 				     atomic_load_explicit(&s->reason, memory_order_relaxed));
-		atomic_store_explicit(&s->logged_state, state, memory_order_release);
+	atomic_store_explicit(&s->logged_state, state, memory_order_release);
 		return 1;
 	}
 	return 0;
+}
+
+/* The fields of one attempt, back to their values before it started
+ * (inside a write section). */
+static void clear_attempt(struct os_slot *s)
+{
+	atomic_store_explicit(&s->reason, OS_REASON_NONE, memory_order_relaxed);
+	atomic_store_explicit(&s->worker_pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->task_pid, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->exit_code, -1, memory_order_relaxed);
+	atomic_store_explicit(&s->term_signal, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->start_real_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->end_real_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->start_mono_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->end_mono_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->output_mono_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->output_bytes, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->interrupt_request, OS_REASON_NONE, memory_order_relaxed);
+	atomic_store_explicit(&s->winsize, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->steer_key[0], 0, memory_order_relaxed);
+	atomic_store_explicit(&s->steer_key[1], 0, memory_order_relaxed);
+	atomic_store_explicit(&s->waiting_mono_ns, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->waiting_why, OS_WAIT_NONE, memory_order_relaxed);
+	os_slot_set_message(s, "");
 }
 
 int os_slot_retry(struct os_table *t, struct os_slot *s)
@@ -131,28 +157,47 @@ int os_slot_retry(struct os_table *t, struct os_slot *s)
 	os_slot_write_begin(s);
 	err = os_slot_transition(t, s, OS_EV_RETRY, OS_REASON_NONE, NULL);
 	if (!err) {
-		atomic_store_explicit(&s->reason, OS_REASON_NONE, memory_order_relaxed);
-		atomic_store_explicit(&s->worker_pid, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->task_pid, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->exit_code, -1, memory_order_relaxed);
-		atomic_store_explicit(&s->term_signal, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->start_real_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->end_real_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->start_mono_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->end_mono_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->output_mono_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->output_bytes, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->interrupt_request, OS_REASON_NONE, memory_order_relaxed);
-		atomic_store_explicit(&s->winsize, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->steer_key[0], 0, memory_order_relaxed);
-		atomic_store_explicit(&s->steer_key[1], 0, memory_order_relaxed);
-		atomic_store_explicit(&s->waiting_mono_ns, 0, memory_order_relaxed);
-		atomic_store_explicit(&s->waiting_why, OS_WAIT_NONE, memory_order_relaxed);
+		clear_attempt(s);
 		atomic_fetch_add_explicit(&s->attempt, 1, memory_order_relaxed);
-		os_slot_set_message(s, "");
 	}
 	os_slot_write_end(s);
 	return err;
+}
+
+/* Pages of the box past the new command's that the old one touched: back
+ * to the system, so a queue's memory follows the commands it holds now. */
+static void trim_box(struct os_table *t, struct os_slot *s, uint32_t new_len)
+{
+	uint64_t keep = ((uint64_t)new_len + 1 + 4095) & ~UINT64_C(4095);
+	uint64_t used = ((uint64_t)s->cmd_len + 1 + 4095) & ~UINT64_C(4095);
+
+	if (used > keep && t->fd >= 0)
+		fallocate(t->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)(s->cmd_off + keep), (off_t)(used - keep));
+}
+
+int os_slot_reuse(struct os_table *t, struct os_slot *s, uint32_t id, const char *cmd,
+		  uint32_t len, uint32_t attempts_before)
+{
+	uint32_t state = atomic_load_explicit(&s->state, memory_order_acquire);
+
+	if (!(t->hdr->flags & OS_RUN_QUEUE) || len > OS_CMD_MAX)
+		return -EINVAL;
+	if (s->id != 0 && !os_state_is_terminal(state))
+		return -EPERM;
+	os_slot_write_begin(s);
+	trim_box(t, s, len);
+	__atomic_store_n(&s->id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->cmd_len, len, __ATOMIC_RELAXED);
+	memcpy((char *)t->hdr + s->cmd_off, cmd, len);
+	((char *)t->hdr)[s->cmd_off + len] = '\0';
+	clear_attempt(s);
+	atomic_store_explicit(&s->attempt, 1 + attempts_before, memory_order_relaxed);
+	atomic_store_explicit(&s->state, OS_CREATED, memory_order_relaxed);
+	atomic_store_explicit(&s->logged_state, OS_CREATED, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->hdr->counts[OS_CREATED], 1, memory_order_relaxed);
+	os_slot_write_end(s);
+	return 0;
 }
 
 int os_slot_request_interrupt(struct os_slot *s, uint32_t reason)

@@ -77,6 +77,19 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 int os_slot_retry(struct os_table *t, struct os_slot *s);
 
 /*
+ * A queue's slot S (unused, or holding a task whose end is logged and whose
+ * worker is reaped) gets a new task: ID, its command CMD (LEN bytes, into
+ * the slot's box) and attempt 1 + ATTEMPTS_BEFORE, state CREATED, every
+ * other field cleared, all in one write section, so a reader sees the old
+ * task or the new one.  Not a transition of the old task: its end stays
+ * counted, and the new task is counted CREATED.  The bytes of a longer old
+ * command are given back to the system.  Returns 0, or -EPERM when S holds
+ * a task that has not ended, -EINVAL for a table that is not a queue's.
+ */
+int os_slot_reuse(struct os_table *t, struct os_slot *s, uint32_t id, const char *cmd,
+		  uint32_t len, uint32_t attempts_before);
+
+/*
  * The supervisor asks for an interrupt of slot S for REASON (not
  * OS_REASON_NONE): store it with release, BEFORE signalling the task, so
  * whoever reaps the task finds the request however the signals race.  The

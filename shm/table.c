@@ -75,9 +75,41 @@ fail:
 	return err;
 }
 
+static int is_queue(const struct os_table_spec *spec)
+{
+	return (spec->flags & OS_RUN_QUEUE) != 0;
+}
+
+/* Slots the table has: a queue's are more than the tasks it starts with. */
+static uint32_t slots_of(const struct os_table_spec *spec)
+{
+	return is_queue(spec) ? spec->queue_size : spec->slot_count;
+}
+
+uint64_t os_queue_logdir_room(uint32_t logdir_len)
+{
+	return ((uint64_t)logdir_len + 1 + 4095) & ~UINT64_C(4095);
+}
+
+uint32_t os_table_tasks(const struct os_header *h)
+{
+	uint32_t sum = 0;
+
+	if (!(h->flags & OS_RUN_QUEUE))
+		return h->slot_count;
+	for (int i = 0; i < OS_STATE_COUNT; i++)
+		sum += atomic_load_explicit(&((struct os_header *)h)->counts[i],
+					    memory_order_relaxed);
+	return sum;
+}
+
 static uint64_t strings_needed(const struct os_table_spec *spec)
 {
 	uint64_t total = strlen(spec->logdir) + 1;
+
+	if (is_queue(spec))
+		return os_queue_logdir_room((uint32_t)strlen(spec->logdir)) +
+		       (uint64_t)spec->queue_size * OS_QUEUE_BOX;
 
 	for (uint32_t i = 0; i < spec->slot_count; i++)
 		total += (uint64_t)spec->cmd_lens[i] + 1;
@@ -90,14 +122,14 @@ static void fill_header(struct os_header *h, const struct os_table_spec *spec,
 	h->version = OS_TABLE_VERSION;
 	h->header_size = OS_HEADER_SIZE;
 	h->slot_size = OS_SLOT_SIZE;
-	h->slot_count = spec->slot_count;
+	h->slot_count = slots_of(spec);
 	h->cap = spec->cap;
 	h->supervisor_pid = (int32_t)getpid();
 	h->owner_uid = (uint32_t)geteuid();
 	h->start_real_ns = os_now_real_ns();
 	h->start_mono_ns = os_now_mono_ns();
 	h->table_size = size;
-	h->strings_off = OS_HEADER_SIZE + (uint64_t)spec->slot_count * OS_SLOT_SIZE;
+	h->strings_off = OS_HEADER_SIZE + (uint64_t)slots_of(spec) * OS_SLOT_SIZE;
 	h->strings_size = strings_size;
 	h->idle_after_ms = spec->idle_after_ms;
 	h->idle_timeout_ms = spec->idle_timeout_ms;
@@ -109,7 +141,30 @@ static void fill_header(struct os_header *h, const struct os_table_spec *spec,
 	h->pty_cols = spec->pty_cols;
 	atomic_store(&h->exit_status, -1);
 	atomic_store(&h->counts[OS_CREATED], spec->slot_count);
+	if (is_queue(spec)) {
+		atomic_store(&h->queue_open, 1);
+		atomic_store(&h->next_id, spec->next_id);
+	}
 	memcpy(h->name, spec->name, strlen(spec->name) + 1);
+}
+
+/* A queue: every slot points at its own box; the first tasks go in. */
+static void fill_boxes(struct os_table *t, const struct os_table_spec *spec)
+{
+	char *base = (char *)t->hdr;
+
+	for (uint32_t i = 0; i < spec->queue_size; i++) {
+		struct os_slot *s = os_table_slot(t, i);
+
+		s->cmd_off = os_queue_box_off(t->hdr, i);
+		s->exit_code = -1;
+		if (i >= spec->slot_count)
+			continue;
+		s->id = spec->ids ? spec->ids[i] : i + 1;
+		s->cmd_len = spec->cmd_lens[i];
+		s->attempt = 1 + (spec->attempts_before ? spec->attempts_before[i] : 0);
+		memcpy(base + s->cmd_off, spec->cmds[i], spec->cmd_lens[i]);
+	}
 }
 
 /* Copy the commands and log directory into the string area. */
@@ -123,6 +178,10 @@ static void fill_strings(struct os_table *t, const struct os_table_spec *spec)
 	t->hdr->logdir_len = (uint32_t)dirlen;
 	memcpy(base + off, spec->logdir, dirlen + 1);
 	off += dirlen + 1;
+	if (is_queue(spec)) {
+		fill_boxes(t, spec);
+		return;
+	}
 	for (uint32_t i = 0; i < spec->slot_count; i++) {
 		struct os_slot *s = os_table_slot(t, i);
 
@@ -141,7 +200,7 @@ int os_table_create(const struct os_table_spec *spec, struct os_table *out)
 {
 	char objname[96];
 	uint64_t strings_size = strings_needed(spec);
-	size_t size = os_table_size_for(spec->slot_count, strings_size);
+	size_t size = os_table_size_for(slots_of(spec), strings_size);
 	void *base;
 	int fd, err;
 
@@ -149,7 +208,9 @@ int os_table_create(const struct os_table_spec *spec, struct os_table *out)
 	out->fd = -1;
 	out->events_fd = -1;
 	if (os_run_name_check(spec->name) ||
-	    spec->cap == 0 || spec->cap > OS_CAP_MAX || size == 0)
+	    spec->cap == 0 || spec->cap > OS_CAP_MAX || size == 0 ||
+	    (is_queue(spec) && (spec->queue_size > OS_QUEUE_SIZE_MAX ||
+				spec->slot_count > spec->queue_size)))
 		return -EINVAL;
 	err = os_table_object_name(objname, sizeof(objname), geteuid(), spec->name);
 	if (err)

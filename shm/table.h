@@ -66,6 +66,20 @@ enum os_wait {
 
 /* Bits of the header's flags. */
 #define OS_RUN_CRLF 1u   /* --crlf: the transcripts hold CR LF, not bare LF */
+#define OS_RUN_QUEUE 2u  /* --queue: tasks are added while it runs, slots reused */
+
+/*
+ * A queue's table (OS_RUN_QUEUE) is a window on its tasks.  Its string area
+ * is the log directory, padded to a page, then one box of OS_QUEUE_BOX bytes
+ * per slot holding that slot's command: a slot is reused for a new task
+ * (os_slot_reuse), id, command and all, inside one write section, so a
+ * reader's snapshot sees the old task or the new one, never a mix.  The
+ * area is sparse: only the pages commands touch are ever allocated.  Slot
+ * ids are unique but in no order; 0 marks a slot never used.  The header's
+ * counts are the run's totals (a reused slot's old task stays counted).
+ */
+#define OS_QUEUE_BOX  (OS_CMD_MAX + 1u)
+#define OS_QUEUE_SIZE_MAX 1000000u
 
 /* Run states, in the header. */
 enum os_run_state {
@@ -160,6 +174,10 @@ struct os_header {
 		sem_t sem;
 		unsigned char bytes[64];
 	} cap_tokens;                  /* process-shared; see supervisor/admit */
+	/* OS_RUN_QUEUE only (0 in a batch's table): */
+	_Atomic uint32_t queue_open;   /* 1 while `oneshot-ctl add` is taken */
+	_Atomic uint32_t next_id;      /* the id the next added task gets */
+	_Atomic uint64_t queue_key[2]; /* the supervisor's endpoint name, 0 before */
 };
 
 static_assert(sizeof(struct os_slot) == OS_SLOT_SIZE, "slot size is wire format");
@@ -178,6 +196,8 @@ static_assert(offsetof(struct os_header, logdir_off) == 224, "header layout");
 static_assert(offsetof(struct os_header, retries) == 236, "header layout");
 static_assert(offsetof(struct os_header, pty_rows) == 240, "header layout");
 static_assert(offsetof(struct os_header, cap_tokens) == 256, "header layout");
+static_assert(offsetof(struct os_header, queue_open) == 320, "header layout");
+static_assert(offsetof(struct os_header, queue_key) == 328, "header layout");
 static_assert(sizeof(sem_t) <= 64, "semaphore must fit its field");
 static_assert(sizeof(struct os_header) <= OS_HEADER_SIZE, "header fits a page");
 static_assert(sizeof(_Atomic uint64_t) == 8 && sizeof(_Atomic uint32_t) == 4,
@@ -203,6 +223,16 @@ static inline struct os_slot *os_table_slot(const struct os_table *t, uint32_t i
 /* Bytes a table with these sizes needs; 0 when it would overflow. */
 size_t os_table_size_for(uint32_t slot_count, uint64_t strings_size);
 
+/* A queue's string area: the log directory's page(s), then the boxes. */
+uint64_t os_queue_logdir_room(uint32_t logdir_len);
+static inline uint64_t os_queue_box_off(const struct os_header *h, uint32_t i)
+{
+	return h->strings_off + os_queue_logdir_room(h->logdir_len) + (uint64_t)i * OS_QUEUE_BOX;
+}
+
+/* Tasks of the run: the slots of a batch, the tasks added so far to a queue. */
+uint32_t os_table_tasks(const struct os_header *h);
+
 /*
  * Name of the shm object of run NAME owned by UID ("oneshot.UID.NAME"), as
  * given to shm_open (with the leading slash).  Returns 0 or -ENAMETOOLONG.
@@ -223,11 +253,14 @@ struct os_table_spec {
 	const char *const *cmds;
 	const uint32_t *cmd_lens;
 	const uint32_t *ids;   /* task numbers, increasing; NULL: 1..slot_count */
+	uint32_t queue_size;   /* OS_RUN_QUEUE: slots; the first slot_count hold
+				* the tasks given, the rest are unused */
+	uint32_t next_id;      /* OS_RUN_QUEUE: the id the next added task gets */
 	const uint32_t *attempts_before; /* attempts of an earlier run; NULL: none */
 	const char *logdir;
 	uint32_t idle_after_ms, idle_timeout_ms, timeout_ms, grace_ms;
 	uint32_t retries;
-	uint32_t flags;                    /* OS_RUN_CRLF */
+	uint32_t flags;                    /* OS_RUN_CRLF, OS_RUN_QUEUE */
 	uint16_t pty_rows, pty_cols;
 };
 

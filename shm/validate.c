@@ -51,6 +51,36 @@ static const char *validate_header(const struct os_header *h, size_t size)
 	return NULL;
 }
 
+/*
+ * A queue's slots are reused while readers look: an id may change at any
+ * moment (inside a write section), so only what holds for every slot at
+ * every moment is checked here: its box is its own, its command fits the
+ * box, its id is one already given out.  Readers check again what they
+ * copy (reader_snap.c).
+ */
+static const char *validate_queue(const struct os_header *h)
+{
+	uint32_t next_id = atomic_load_explicit(&((struct os_header *)h)->next_id,
+						memory_order_acquire);
+
+	if (h->slot_count == 0 || h->slot_count > OS_QUEUE_SIZE_MAX)
+		return "queue size out of range";
+	if (h->logdir_off != h->strings_off ||
+	    h->strings_size != os_queue_logdir_room(h->logdir_len) +
+				(uint64_t)h->slot_count * OS_QUEUE_BOX)
+		return "queue string area out of bounds";
+	for (uint32_t i = 0; i < h->slot_count; i++) {
+		const struct os_slot *s = (const struct os_slot *)
+			((const char *)h + OS_HEADER_SIZE + (size_t)i * OS_SLOT_SIZE);
+
+		if (s->cmd_off != os_queue_box_off(h, i) || s->cmd_len > OS_CMD_MAX)
+			return "command out of bounds";
+		if (s->id >= next_id && s->id != 0)
+			return "slot id not given out yet";
+	}
+	return NULL;
+}
+
 const char *os_table_validate(const void *base, size_t size)
 {
 	const struct os_header *h = base;
@@ -61,6 +91,8 @@ const char *os_table_validate(const void *base, size_t size)
 	why = validate_header(h, size);
 	if (why)
 		return why;
+	if (h->flags & OS_RUN_QUEUE)
+		return validate_queue(h);
 	uint32_t prev_id = 0;
 
 	for (uint32_t i = 0; i < h->slot_count; i++) {

@@ -21,7 +21,7 @@
 #include "shm/util.h"
 #include "supervisor/hooks.h"
 #include "supervisor/run.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 #define SCAN_NS (250 * 1000000LL)  /* how often the slots are looked at for waiting */
 

@@ -126,14 +126,17 @@ uint32_t metrics_count_waiting(const struct os_header *h, uint32_t *first)
 {
 	const char *slots = (const char *)h + OS_HEADER_SIZE; /* shm/table.h */
 	uint32_t idle = atomic_load(&h->counts[OS_IDLE]);
-	uint32_t seen = 0, waiting = 0, i = h->retries ? 0 : *first;
+	/* Slots before *first have ended for good, unless tasks can start
+	 * again in them (a retry, a queue's reuse). */
+	int again = h->retries || (h->flags & OS_RUN_QUEUE);
+	uint32_t seen = 0, waiting = 0, i = again ? 0 : *first;
 
 	for (; i < h->slot_count && seen < idle; i++) {
 		struct os_slot *s = (struct os_slot *)(slots + (size_t)i * OS_SLOT_SIZE);
 		uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 		struct os_slot_view v;
 
-		if (i == *first && !h->retries && os_state_is_terminal(st))
+		if (i == *first && !again && os_state_is_terminal(st))
 			++*first;
 		if (st != OS_IDLE)
 			continue;
@@ -162,7 +165,7 @@ static void render(struct text *t, const struct run *r, int64_t now_mono, int st
 	       "rang the bell, or showing a --prompt); counted in the idle state too.");
 	put(t, "oneshot_tasks_waiting{run=\"%s\"} %u\n", run, waiting);
 	family(t, "oneshot_run_tasks", "gauge", "Tasks in the run's task list, in any state.");
-	put(t, "oneshot_run_tasks{run=\"%s\"} %u\n", run, h->slot_count);
+	put(t, "oneshot_run_tasks{run=\"%s\"} %u\n", run, os_table_tasks(h));
 	family(t, "oneshot_run_cap", "gauge", "Most tasks the run runs at once (-j).");
 	put(t, "oneshot_run_cap{run=\"%s\"} %u\n", run, h->cap);
 	family(t, "oneshot_run_start_time_seconds", "gauge",

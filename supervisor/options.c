@@ -25,6 +25,7 @@ enum { OPT_METRICS = 1536, OPT_SYSLOG };
 enum { OPT_RESUME = 1024, OPT_RESUME_FAILED };
 enum { OPT_TAIL = 1792 };
 enum { OPT_SHARD = 2048, OPT_RETRIES, OPT_RETRY_INTERRUPTED };
+enum { OPT_QUEUE = 2560, OPT_QUEUE_SIZE };
 enum { OPT_WAITING_TIMEOUT = 2304, OPT_PROMPT, OPT_ANSWER, OPT_ANSWER_LIMIT, OPT_ON_EVENT,
        OPT_ON_EVENT_TIMEOUT };
 
@@ -59,6 +60,8 @@ static const struct option long_options[] = {
 	{ "answer-limit", required_argument, NULL, OPT_ANSWER_LIMIT },
 	{ "on-event", required_argument, NULL, OPT_ON_EVENT },
 	{ "on-event-timeout", required_argument, NULL, OPT_ON_EVENT_TIMEOUT },
+	{ "queue", no_argument, NULL, OPT_QUEUE },
+	{ "queue-size", required_argument, NULL, OPT_QUEUE_SIZE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -67,6 +70,7 @@ static const struct option long_options[] = {
 static void usage(void)
 {
 	printf("Usage: oneshotd-supervise [OPTIONS] [TASKFILE]\n"
+	       "       oneshotd-supervise --queue [OPTIONS] [TASKFILE]\n"
 	       "Run every line of TASKFILE (or standard input) as /bin/sh -c LINE, each on its\n"
 	       "own pseudo-terminal, at most N at once, with states in a shared-memory table.\n\n"
 	       "  -j, --jobs N           run at most N tasks at once (1-4096; default: CPUs)\n"
@@ -93,6 +97,9 @@ static void usage(void)
 	       "      --resume-failed    skip only COMPLETED ones: run failed ones again\n"
 	       "      --retries N        run a FAILED task again, up to N more times\n"
 	       "      --retry-interrupted also retry tasks interrupted by a timeout or a signal\n"
+	       "      --queue            keep taking tasks (oneshot-ctl add) until closed\n"
+	       "                         (oneshot-ctl close); TASKFILE is then optional\n"
+	       "      --queue-size N     tasks a queue's table holds at once (default 4096)\n"
 	       "      --shard K/N|auto   run only tasks i with (i-1) mod N = K (Slurm arrays,\n"
 	       "                         Indexed Jobs: auto); %%K and %%N in -n and -L expand\n"
 	       "      --no-progress      no status line\n"
@@ -444,6 +451,15 @@ static int parse_one(int c, struct options *opt, char *err, size_t len)
 	case OPT_RETRY_INTERRUPTED:
 		opt->retry_interrupted = 1;
 		return 0;
+	case OPT_QUEUE:
+		opt->queue = 1;
+		return 0;
+	case OPT_QUEUE_SIZE:
+		if (os_parse_uint(optarg, 1, OS_QUEUE_SIZE_MAX, &v))
+			return bad(err, len, "--queue-size", "a whole number from 1 to 1000000", optarg);
+		opt->queue_size = (uint32_t)v;
+		opt->queue_size_given = 1;
+		return 0;
 	default:
 		snprintf(err, len, "unknown option or missing value (see --help)");
 		return -EINVAL;
@@ -491,6 +507,31 @@ static void set_defaults(struct options *opt)
 	opt->pty_rows = 24;
 	opt->answer_limit = 3;
 	opt->on_event_timeout_ms = 30000;
+	opt->queue_size = 4096;
+}
+
+/* What a queue does not go with: a fixed split of a task list, a task list
+ * to resume from (the queue file is that), a size without a queue. */
+static int check_queue(struct options *opt, int taskfile_given, char *err, size_t len)
+{
+	if (!opt->queue) {
+		if (opt->queue_size_given) {
+			snprintf(err, len, "--queue-size: only with --queue");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (opt->shard.count) {
+		snprintf(err, len, "--queue: not with --shard (a queue takes any task added)");
+		return -EINVAL;
+	}
+	if (opt->resume && taskfile_given) {
+		snprintf(err, len, "--queue --resume: no TASKFILE (the tasks are LOGDIR/queue's)");
+		return -EINVAL;
+	}
+	if (!taskfile_given)
+		opt->taskfile = NULL;
+	return 0;
 }
 
 int options_parse(int argc, char **argv, struct options *opt, char *err, size_t len)
@@ -526,6 +567,9 @@ int options_parse(int argc, char **argv, struct options *opt, char *err, size_t 
 	}
 	if (optind < argc)
 		opt->taskfile = argv[optind];
+	ret = check_queue(opt, optind < argc, err, len);
+	if (ret)
+		return ret;
 	ret = expand_names(opt, err, len);
 	if (ret)
 		return ret;

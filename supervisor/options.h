@@ -38,12 +38,15 @@ struct options {
 	int resume_failed;        /* --resume-failed: FAILED tasks run again */
 	int progress;             /* status line when stderr is a terminal (default 1) */
 	int tail;                 /* --tail: task output mirrored to stdout */
+	int queue;                /* --queue: tasks added while it runs */
+	uint32_t queue_size;      /* --queue-size: slots of a queue's table */
+	int queue_size_given;
 	char *metrics;            /* --metrics FILE, absolute, malloc'd; NULL: off */
 	int use_syslog;           /* --syslog */
 	struct shard shard;       /* --shard; count 0: every task */
 	uint32_t retries;         /* --retries: more attempts for a FAILED task */
 	int retry_interrupted;    /* --retry-interrupted: also for INTERRUPTED ones */
-	const char *taskfile;     /* "-" for standard input */
+	const char *taskfile;     /* "-" for standard input; NULL: none (--queue) */
 	/* What tasks start with: -C, --env, --rlimit, --pty-size. */
 	char *chdir;              /* absolute, malloc'd; NULL: the supervisor's cwd */
 	const char **env_set;     /* "NAME=VALUE" from argv, in order; malloc'd array */

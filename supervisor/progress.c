@@ -136,7 +136,7 @@ static void render(char *buf, size_t len, const struct os_header *h, int stoppin
 	uint32_t completed = atomic_load(&h->counts[OS_COMPLETED]);
 	uint32_t failed = atomic_load(&h->counts[OS_FAILED]);
 	uint32_t interrupted = atomic_load(&h->counts[OS_INTERRUPTED]);
-	uint32_t done = completed + failed + interrupted, total = h->slot_count;
+	uint32_t done = completed + failed + interrupted, total = os_table_tasks(h);
 	int64_t elapsed = now - h->start_mono_ns;
 	uint32_t idle = atomic_load(&h->counts[OS_IDLE]), waiting = 0;
 	char took[32], eta[48] = "ETA --", intr[32] = "", waiting_text[32] = "";

@@ -117,6 +117,7 @@ void report_print(const struct run *r, int status)
 	struct findings f = { .nlisted = 0 };
 	char line[512], why[48], took[32], cmd[FMT_REPORT_CMD_MAX * 4 + 8];
 	size_t n = 0;
+	uint32_t len;
 
 	if (status == 0 && !isatty(2))
 		return; /* quiet on success */
@@ -143,7 +144,11 @@ void report_print(const struct run *r, int status)
 	add(line, sizeof(line), &n, " in %s", took);
 	fprintf(stderr, "%s\n", line);
 	for (uint32_t k = 0; k < f.nlisted; k++) {
-		fmt_shown_text(cmd, sizeof(cmd), r->tasks->cmds[f.listed[k]], FMT_REPORT_CMD_MAX);
+		/* The table's copy: a queue's own is freed once its task ended. */
+		const char *text = os_slot_command(r->table, os_table_slot(r->table, f.listed[k]),
+						   &len);
+
+		fmt_shown_text(cmd, sizeof(cmd), text ? text : "?", FMT_REPORT_CMD_MAX);
 		/* The slot's id: a resumed run keeps its tasks' original numbers. */
 		fprintf(stderr, "  task %u %s (%s): %s\n",
 			os_table_slot(r->table, f.listed[k])->id,

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 struct resume_plan {
 	uint32_t skipped_completed; /* tasks the log has COMPLETED: not run */

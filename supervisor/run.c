@@ -97,7 +97,7 @@ static void print_status(struct run *r)
 		os_msg_prog(), h->name,
 		atomic_load(&h->counts[OS_COMPLETED]) + atomic_load(&h->counts[OS_FAILED]) +
 		atomic_load(&h->counts[OS_INTERRUPTED]),
-		h->slot_count, atomic_load(&h->counts[OS_RUNNING]),
+		os_table_tasks(h), atomic_load(&h->counts[OS_RUNNING]),
 		atomic_load(&h->counts[OS_IDLE]), atomic_load(&h->counts[OS_FAILED]),
 		atomic_load(&h->counts[OS_INTERRUPTED]), (long long)secs);
 }
@@ -205,7 +205,22 @@ static int exit_status(struct run *r)
 	if (r->stop_signal)
 		return 128 + r->stop_signal;
 	/* A run whose record is incomplete did not fully succeed either. */
-	return atomic_load(&h->counts[OS_COMPLETED]) == h->slot_count && !r->log_errors ? 0 : 1;
+	return atomic_load(&h->counts[OS_COMPLETED]) == os_table_tasks(h) && !r->log_errors ? 0 : 1;
+}
+
+int run_has_pending(const struct run *r)
+{
+	return r->queue.on ? queue_has_pending(r) : r->next < r->tasks->count;
+}
+
+/* 1 while the run has something left to do. */
+static int run_going(const struct run *r)
+{
+	if (r->running > 0)
+		return 1;
+	if (r->stop_signal)
+		return 0;
+	return r->retry_count > 0 || run_has_pending(r) || queue_open(r);
 }
 
 void run_finish_outputs(struct run *r, int status)
@@ -216,7 +231,7 @@ void run_finish_outputs(struct run *r, int status)
 
 int run_execute(struct run *r)
 {
-	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
+	struct pollfd p[1 + 1 + QUEUE_CLIENTS];
 
 	if (hooks_init(r))
 		os_die(1, "out of memory");
@@ -224,10 +239,11 @@ int run_execute(struct run *r)
 	syslogger_start(r); /* openlog before the first fork */
 	metrics_start(r);
 	workers_admit(r);
-	while (r->running > 0 ||
-	       (!r->stop_signal && (r->retry_count > 0 || r->next < r->tasks->count))) {
+	p[0] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
+	while (run_going(r)) {
 		int64_t now = os_now_mono_ns();
 		int64_t due = workers_deadlines(r, now);
+		unsigned nq = queue_poll_fill(r, p + 1);
 
 		progress_tick(&r->progress, r->table->hdr, r->stop_signal != 0, now);
 		due = earliest(due, progress_due(&r->progress));
@@ -235,10 +251,13 @@ int run_execute(struct run *r)
 		due = earliest(due, metrics_due(&r->metrics));
 		due = earliest(due, hooks_tick(r, now));
 		due = earliest(due, sweep_tick(r, now));
-		if (poll(&p, 1, wait_ms(due, now)) < 0 && errno != EINTR)
+		due = earliest(due, queue_serve(r, p + 1, 0, now)); /* deadlines only */
+		if (poll(p, 1 + nq, wait_ms(due, now)) < 0 && errno != EINTR)
 			os_die_err(1, -errno, "poll");
 		read_signals(r);
 		workers_reap(r);
+		if (r->queue.on)
+			queue_serve(r, p + 1, nq, os_now_mono_ns());
 		workers_admit(r);
 	}
 	progress_stop(&r->progress);

@@ -14,8 +14,9 @@
 #include "supervisor/resume.h"
 #include "supervisor/hooks.h"
 #include "supervisor/progress.h"
+#include "supervisor/queue.h"
 #include "shm/table.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 struct worker_ref;
 struct pid_index;
@@ -23,6 +24,13 @@ struct pid_index;
 struct run {
 	const struct options *opt;
 	const struct tasklist *tasks;
+	char **cmds;                  /* slot i's command: the task list's, or
+				       * a queue's own while the task holds it */
+	uint32_t *lens;
+	struct queue queue;           /* --queue */
+	uint32_t queue_next_id;       /* --queue: the first id add gives */
+	uint64_t queue_file_good;     /* --queue --resume: whole lines of it */
+	uint32_t interrupted_by[OS_REASON_COUNT]; /* tasks that ended so, per reason */
 	struct os_table *table;
 	int logdir_fd, joblog_fd, sigfd;
 	pid_t self;
@@ -75,5 +83,21 @@ void run_finish_outputs(struct run *r, int status);
 /* Set up R's bookkeeping; 0 or -ENOMEM.  run_free releases it. */
 int run_init(struct run *r);
 void run_free(struct run *r);
+
+/* The task number of slot I. */
+static inline uint32_t run_task_id(const struct run *r, uint32_t i)
+{
+	return os_table_slot(r->table, i)->id;
+}
+
+/* Attempts slot I's task made in runs before this one (--resume). */
+static inline uint32_t run_attempts_before(const struct run *r, uint32_t i)
+{
+	/* A queue's slots beyond the tasks it resumed get new tasks. */
+	return r->resume.attempts && i < r->resume.kept ? r->resume.attempts[i] : 0;
+}
+
+/* 1 while tasks wait for a worker (a queue's or the list's rest). */
+int run_has_pending(const struct run *r);
 
 #endif

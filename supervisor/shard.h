@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "logdir/summary.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 #define SHARD_COUNT_MAX SUMMARY_SHARD_COUNT_MAX
 

@@ -19,6 +19,7 @@
 #include "supervisor/detach.h"
 #include "logdir/joblog.h"
 #include "logdir/logdir.h"
+#include "logdir/queuefile.h"
 #include "logdir/summary.h"
 #include "supervisor/options.h"
 #include "supervisor/resume.h"
@@ -26,7 +27,7 @@
 #include "supervisor/run.h"
 #include "supervisor/shard.h"
 #include "shm/state.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 #include "shm/util.h"
 
 #define EXIT_USAGE 2
@@ -64,13 +65,18 @@ static void find_reset_signals(sigset_t *set)
 static void read_tasks(const struct options *opt, struct tasklist *tasks)
 {
 	const char *file = opt->taskfile;
-	int fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
-	const char *shown = fd == 0 ? "<stdin>" : file;
+	int fd;
+	const char *shown;
 	struct tasklist_error err;
 	size_t len;
 	char *buf;
 	int ret;
 
+	memset(tasks, 0, sizeof(*tasks));
+	if (!file)
+		return; /* a queue started empty */
+	fd = strcmp(file, "-") == 0 ? 0 : open(file, O_RDONLY | O_CLOEXEC);
+	shown = fd == 0 ? "<stdin>" : file;
 	if (fd < 0)
 		os_die_err(EXIT_USAGE, -errno, "%s", shown);
 	if (isatty(fd))
@@ -86,7 +92,9 @@ static void read_tasks(const struct options *opt, struct tasklist *tasks)
 		os_die_err(EXIT_USAGE, ret, "%s", shown);
 	if (fd != 0)
 		close(fd);
-	ret = tasklist_parse(buf, len, tasks, &err);
+	/* A queue may start with no task: the rest come with add. */
+	ret = opt->queue ? tasklist_parse_lines(buf, len, tasks, &err)
+			 : tasklist_parse(buf, len, tasks, &err);
 	if (ret == -EINVAL && err.line)
 		os_die(EXIT_USAGE, "%s:%llu: %s", shown, (unsigned long long)err.line, err.what);
 	if (ret == -EINVAL)
@@ -104,13 +112,14 @@ static void create_table(struct run *r)
 	const struct tasklist *tasks = r->tasks;
 	struct os_table_spec spec = {
 		.name = opt->name, .slot_count = tasks->count, .cap = opt->jobs,
+		.queue_size = opt->queue_size, .next_id = r->queue_next_id,
 		.cmds = (const char *const *)tasks->cmds, .cmd_lens = tasks->lens,
 		.ids = tasks->ids,
 		.logdir = opt->log_dir, .idle_after_ms = (uint32_t)opt->idle_after_ms,
 		.idle_timeout_ms = (uint32_t)opt->idle_timeout_ms,
 		.timeout_ms = (uint32_t)opt->timeout_ms, .grace_ms = (uint32_t)opt->grace_ms,
 		.retries = opt->retries, .attempts_before = r->resume.attempts,
-		.flags = opt->crlf ? OS_RUN_CRLF : 0,
+		.flags = (opt->crlf ? OS_RUN_CRLF : 0) | (opt->queue ? OS_RUN_QUEUE : 0),
 		.pty_rows = opt->pty_rows, .pty_cols = opt->pty_cols,
 	};
 	struct os_table live;
@@ -123,11 +132,53 @@ static void create_table(struct run *r)
 			       opt->name, live.hdr->supervisor_pid);
 		os_die(EXIT_LIVE, "run '%s' is live; not touching it", opt->name);
 	}
+	if (err == -EINVAL && opt->queue && tasks->count > opt->queue_size)
+		os_die(EXIT_USAGE, "--queue-size %u: the queue starts with %u tasks; give a "
+		       "larger one", opt->queue_size, tasks->count);
 	if (err == -EPERM)
 		os_die(EXIT_USAGE, "/dev/shm/oneshot.%u.%s: exists with the wrong owner, mode "
 		       "or type; not using it", (unsigned)geteuid(), opt->name);
 	if (err)
 		os_die_err(EXIT_USAGE, err, "create table for run '%s'", opt->name);
+}
+
+/* LOGDIR/queue and the queue's endpoint.  A resumed queue goes on with
+ * its file, cut back to its whole lines; a new one records the tasks of
+ * its task file first. */
+static int open_queue(struct run *r, int logdir_fd, const char **what)
+{
+	struct tasklist *tasks = (struct tasklist *)r->tasks;
+	int fd, err;
+
+	*what = "queue";
+	fd = r->opt->resume ? logdir_append(logdir_fd, "queue") : logdir_create(logdir_fd, "queue");
+	if (fd < 0)
+		return fd;
+	if (r->opt->resume)
+		err = ftruncate(fd, (off_t)r->queue_file_good) < 0 ? -errno : 0;
+	else
+		err = queuefile_append(fd, 1, tasks->count, (const char *const *)tasks->cmds,
+				       tasks->lens);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	*what = "queue endpoint";
+	return queue_start(r, fd, tasks->count, tasks->cmds, tasks->lens);
+}
+
+/* --queue --resume: the tasks are the queue file's; ids go on after its
+ * last, whatever became of that task. */
+static void load_queue(struct run *r, struct tasklist *tasks)
+{
+	char err[256];
+	int ret = queuefile_read(r->logdir_fd, tasks, &r->queue_file_good, err, sizeof(err));
+
+	if (ret == -EINVAL)
+		os_die(EXIT_USAGE, "--resume: %s/%s", r->opt->log_dir, err);
+	if (ret && ret != -ENOENT)
+		os_die_err(EXIT_USAGE, ret, "--resume: %s/queue", r->opt->log_dir);
+	r->queue_next_id = tasks->count ? tasks->ids[tasks->count - 1] + 1 : 1;
 }
 
 /* Files of the run; *what names the one that failed.  A resumed run
@@ -152,7 +203,9 @@ static int open_run_files(struct run *r, int logdir_fd, const char **what)
 	*what = "events.jsonl";
 	r->table->events_fd = r->resuming ? logdir_append(logdir_fd, "events.jsonl")
 					  : logdir_create(logdir_fd, "events.jsonl");
-	return r->table->events_fd < 0 ? r->table->events_fd : 0;
+	if (r->table->events_fd < 0)
+		return r->table->events_fd;
+	return r->opt->queue ? open_queue(r, logdir_fd, what) : 0;
 }
 
 /* --resume/--resume-failed: drop the tasks the job log says are done.
@@ -170,7 +223,7 @@ static void plan_resume(struct run *r, struct tasklist *tasks)
 	if (ret)
 		os_die_err(EXIT_USAGE, ret, "--resume: %s/joblog", r->opt->log_dir);
 	r->resuming = 1;
-	if (tasks->count == 0) {
+	if (tasks->count == 0 && !r->opt->queue) {
 		os_warn("%s: nothing to run: %u task(s) already completed, %u already failed "
 			"(see %s/joblog)", r->opt->name, r->resume.skipped_completed,
 			r->resume.skipped_failed, r->opt->log_dir);
@@ -186,18 +239,6 @@ static void drop_table(const struct options *opt)
 		shm_unlink(obj);
 }
 
-/* The reasons of the tasks that ended INTERRUPTED, counted from the slots. */
-static void count_interrupts(const struct run *r, uint32_t *by_reason)
-{
-	for (uint32_t i = 0; i < r->table->hdr->slot_count; i++) {
-		struct os_slot_view v;
-
-		if (os_slot_snapshot(os_table_slot(r->table, i), &v) == 0 &&
-		    v.state == OS_INTERRUPTED && v.reason < OS_REASON_COUNT)
-			by_reason[v.reason]++;
-	}
-}
-
 /* Write summary.json and mark the table DONE; returns the final status
  * (1 instead of 0 when the summary could not be written). */
 static int write_summary(struct run *r, int status)
@@ -206,19 +247,20 @@ static int write_summary(struct run *r, int status)
 	struct summary s = {
 		.name = h->name, .supervisor_pid = (int)r->self,
 		.start_real_ns = h->start_real_ns, .end_real_ns = os_now_real_ns(),
-		.exit_status = status, .stop_signal = r->stop_signal, .total = h->slot_count,
+		.exit_status = status, .stop_signal = r->stop_signal, .total = os_table_tasks(h),
 		.completed = atomic_load(&h->counts[OS_COMPLETED]),
 		.failed = atomic_load(&h->counts[OS_FAILED]),
 		.interrupted = atomic_load(&h->counts[OS_INTERRUPTED]),
 		.not_started = atomic_load(&h->counts[OS_CREATED]),
 		.skipped_completed = r->resume.skipped_completed,
 		.skipped_failed = r->resume.skipped_failed,
-		.listed = r->tasks->listed, .retried = r->retried,
+		.listed = r->opt->queue ? os_table_tasks(h) : r->tasks->listed,
+		.retried = r->retried,
 		.shard_index = r->opt->shard.index, .shard_count = r->opt->shard.count,
 	};
 	int err;
 
-	count_interrupts(r, s.interrupted_by);
+	memcpy(s.interrupted_by, r->interrupted_by, sizeof(s.interrupted_by));
 	err = summary_write(r->logdir_fd, &s);
 	if (err) {
 		os_warn_err(err, "write summary.json");
@@ -245,6 +287,9 @@ static void setup(struct run *r, struct tasklist *tasks, int *notify_fd)
 	r->logdir_fd = logdir_open(r->opt->log_dir, &why);
 	if (r->logdir_fd < 0)
 		os_die_err(EXIT_USAGE, r->logdir_fd, "log directory %s: %s", r->opt->log_dir, why);
+	r->queue_next_id = tasks->count + 1;
+	if (r->opt->queue && r->opt->resume)
+		load_queue(r, tasks);
 	if (r->opt->resume)
 		plan_resume(r, tasks);
 	create_table(r);
@@ -260,6 +305,8 @@ static void setup(struct run *r, struct tasklist *tasks, int *notify_fd)
 			unlinkat(r->logdir_fd, "joblog", 0);
 		if (r->table->events_fd >= 0 && !r->resuming)
 			unlinkat(r->logdir_fd, "events.jsonl", 0);
+		if (r->opt->queue && !r->opt->resume)
+			unlinkat(r->logdir_fd, "queue", 0);
 		os_die_err(EXIT_USAGE, err, "%s/%s", r->opt->log_dir, what);
 	}
 }
@@ -309,6 +356,10 @@ int main(int argc, char **argv)
 	if (ret)
 		os_warn_err(ret, "task list: cannot keep it out of the workers (every start "
 			    "will cost more with more tasks)");
+	if (!opt.queue) {
+		r.cmds = tasks.cmds; /* where the seal put them */
+		r.lens = tasks.lens;
+	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		os_warn_err(-errno, "prctl(PR_SET_CHILD_SUBREAPER)");
 	status = run_execute(&r);
@@ -320,6 +371,7 @@ int main(int argc, char **argv)
 	hooks_run_end(&r, status);
 	hooks_free(&r);
 	report_print(&r, status);
+	queue_free(&r);
 	run_free(&r);
 	resume_plan_free(&r.resume);
 	close(r.joblog_fd);

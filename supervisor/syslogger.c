@@ -25,7 +25,7 @@ void syslogger_start(struct run *r)
 	 * option's string is argv's or a literal. */
 	openlog(r->opt->name, LOG_PID | LOG_NDELAY, LOG_USER);
 	opened = 1;
-	syslog(LOG_INFO, "run started: %u tasks, cap %u, pid %d, log dir %s", h->slot_count,
+	syslog(LOG_INFO, "run started: %u tasks, cap %u, pid %d, log dir %s", os_table_tasks(h),
 	       h->cap, (int)getpid(), r->opt->log_dir);
 }
 
@@ -36,7 +36,7 @@ void syslogger_task_end(struct run *r, uint32_t i, const struct os_slot_view *v)
 	if (!opened || (v->state != OS_FAILED && v->state != OS_INTERRUPTED))
 		return;
 	fmt_cause(why, sizeof(why), v, 1);
-	fmt_shown_text(cmd, sizeof(cmd), r->tasks->cmds[i], SYSLOGGER_CMD_MAX);
+	fmt_shown_text(cmd, sizeof(cmd), r->cmds[i], SYSLOGGER_CMD_MAX);
 	syslog(LOG_WARNING, "task %u %s (%s): %s", v->id, os_state_name(v->state), why, cmd);
 }
 
@@ -50,7 +50,7 @@ void syslogger_finish(struct run *r, int status)
 	fmt_elapsed(took, sizeof(took), atomic_load(&h->end_mono_ns) - h->start_mono_ns, 1);
 	syslog(LOG_INFO, "run ended: exit status %d, %u tasks: %u completed, %u failed, %u interrupted, "
 	       "%u not started, in %s",
-	       status, h->slot_count, atomic_load(&h->counts[OS_COMPLETED]),
+	       status, os_table_tasks(h), atomic_load(&h->counts[OS_COMPLETED]),
 	       atomic_load(&h->counts[OS_FAILED]), atomic_load(&h->counts[OS_INTERRUPTED]),
 	       atomic_load(&h->counts[OS_CREATED]), took);
 	closelog();

@@ -37,7 +37,7 @@ static int should_retry(const struct run *r, uint32_t i, const struct os_slot_vi
 {
 	/* A resumed task goes on counting from its earlier run's attempts;
 	 * --retries counts this run's. */
-	uint32_t before = r->resume.attempts ? r->resume.attempts[i] : 0;
+	uint32_t before = run_attempts_before(r, i);
 
 	if (r->stop_signal || v->attempt - before > r->opt->retries)
 		return 0;
@@ -49,15 +49,16 @@ static int should_retry(const struct run *r, uint32_t i, const struct os_slot_vi
 		v->reason == OS_REASON_WAITING_TIMEOUT);
 }
 
-static void queue_retry(struct run *r, uint32_t i)
+static int queue_retry(struct run *r, uint32_t i)
 {
 	uint32_t cap = r->opt->jobs;
 
 	if (r->retry_count == cap) { /* cannot happen: see run_init */
-		os_warn("task %u: retry queue full; not retried", tasklist_id(r->tasks, i));
-		return;
+		os_warn("task %u: retry queue full; not retried", run_task_id(r, i));
+		return 0;
 	}
 	r->retry_queue[(r->retry_head + r->retry_count++) % cap] = i;
+	return 1;
 }
 
 /*
@@ -69,21 +70,27 @@ static void queue_retry(struct run *r, uint32_t i)
 static void task_ended(struct run *r, uint32_t i)
 {
 	struct os_slot_view v;
-	int err = os_slot_snapshot(slot_of(r, i), &v);
+	int err = os_slot_snapshot(slot_of(r, i), &v), again = 0;
 
 	if (!err) {
 		metrics_task_end(&r->metrics, &v);
 		syslogger_task_end(r, i, &v);
 		hooks_task_end(r, i, &v);
 		err = joblog_append(r->joblog_fd, r->resuming ? r->resume.layout : JOBLOG_V2, &v,
-				    r->tasks->cmds[i], r->tasks->lens[i]);
+				    r->cmds[i], r->lens[i]);
 		if (should_retry(r, i, &v))
-			queue_retry(r, i);
+			again = queue_retry(r, i);
+		if (!again && v.state == OS_INTERRUPTED && v.reason < OS_REASON_COUNT)
+			r->interrupted_by[v.reason]++;
 	}
 	if (err) {
 		if (!r->log_errors++)
-			os_warn_err(err, "joblog: line of task %u lost", tasklist_id(r->tasks, i));
+			os_warn_err(err, "joblog: line of task %u lost", run_task_id(r, i));
 	}
+	/* The record is in the job log (or its loss counted): a queue's slot
+	 * may take a new task. */
+	if (r->queue.on && !again)
+		queue_slot_done(r, i);
 }
 
 /* A task that never got a worker: FAILED with why, logged like any other. */
@@ -97,7 +104,7 @@ static void fail_unstarted(struct run *r, uint32_t i, const char *what, int err)
 	os_slot_set_end(s, text);
 	os_slot_transition(r->table, s, OS_EV_FAIL, OS_REASON_SETUP, NULL);
 	os_slot_write_end(s);
-	os_warn("task %u: %s", tasklist_id(r->tasks, i), text);
+	os_warn("task %u: %s", run_task_id(r, i), text);
 	task_ended(r, i);
 }
 
@@ -117,6 +124,7 @@ static int start_worker(struct run *r, uint32_t i)
 		.answer_limit = r->opt->answer_limit,
 		.tail = r->opt->tail, .tail_erase = r->progress.on,
 	};
+	int others[2 + QUEUE_CLIENTS];
 	uint32_t e = r->free_refs[--r->nfree];
 	struct worker_ref *w = &r->workers[e];
 	pid_t pid;
@@ -125,7 +133,11 @@ static int start_worker(struct run *r, uint32_t i)
 	 * its page tables made every fork cost O(tasks)): it gets its
 	 * command in a buffer it does inherit.  The private copy, not the
 	 * table's: the table is writable by any process of the run's user. */
-	memcpy(r->cmd_copy, r->tasks->cmds[i], (size_t)r->tasks->lens[i] + 1);
+	memcpy(r->cmd_copy, r->cmds[i], (size_t)r->lens[i] + 1);
+	/* The queue's endpoint is the supervisor's alone: a worker that held
+	 * it would keep it alive after the supervisor is gone. */
+	cfg.close_fds = others;
+	cfg.nclose_fds = queue_fds(r, others);
 	pid = fork();
 
 	if (pid < 0) {
@@ -154,7 +166,7 @@ static uint32_t peek_next(struct run *r, int *retry)
 
 	*retry = r->retry_count > 0;
 	if (!*retry)
-		return r->next;
+		return r->queue.on ? queue_peek(r) : r->next;
 	i = r->retry_queue[r->retry_head];
 	if (atomic_load(&slot_of(r, i)->state) != OS_CREATED &&
 	    os_slot_retry(r->table, slot_of(r, i)) == 0)
@@ -165,7 +177,10 @@ static uint32_t peek_next(struct run *r, int *retry)
 static void take_next(struct run *r, int retry)
 {
 	if (!retry) {
-		r->next++;
+		if (r->queue.on)
+			queue_take(r);
+		else
+			r->next++;
 		return;
 	}
 	r->retry_head = (r->retry_head + 1) % r->opt->jobs;
@@ -188,8 +203,7 @@ static void cap_give(struct run *r)
 void workers_admit(struct run *r)
 {
 
-	while (!r->stop_signal && !r->fork_blocked &&
-	       (r->retry_count > 0 || r->next < r->tasks->count)) {
+	while (!r->stop_signal && !r->fork_blocked && (r->retry_count > 0 || run_has_pending(r))) {
 		int err, retry;
 		uint32_t i;
 
@@ -301,7 +315,7 @@ static int signal_task_group(struct run *r, struct worker_ref *w, int sig)
 	if (task <= 1 || os_state_is_terminal(atomic_load(&s->state)))
 		return 0;
 	if (kill(-task, sig) < 0 && errno != ESRCH)
-		os_warn_err(-errno, "task %u: SIG%s to process group %d", tasklist_id(r->tasks, w->slot),
+		os_warn_err(-errno, "task %u: SIG%s to process group %d", run_task_id(r, w->slot),
 			    sigabbrev_np(sig), (int)task);
 	return 1;
 }
@@ -330,7 +344,7 @@ static void demote_worker(struct run *r, struct worker_ref *w)
 	if (sched_setscheduler(w->pid, SCHED_IDLE, &none) < 0 && errno != ESRCH &&
 	    !r->demote_errors++)
 		os_warn_err(-errno, "task %u: worker %d to SCHED_IDLE (the stop goes on without)",
-			    tasklist_id(r->tasks, w->slot), (int)w->pid);
+			    run_task_id(r, w->slot), (int)w->pid);
 }
 
 /*
@@ -370,7 +384,7 @@ static void tell_worker(struct run *r, struct worker_ref *w)
 	union sigval why = { .sival_int = (int)w->reason };
 
 	if (sigqueue(w->pid, SIGTERM, why) < 0 && errno != ESRCH)
-		os_warn_err(-errno, "task %u: signal worker %d", tasklist_id(r->tasks, w->slot), (int)w->pid);
+		os_warn_err(-errno, "task %u: signal worker %d", run_task_id(r, w->slot), (int)w->pid);
 }
 
 void workers_interrupt(struct run *r, struct worker_ref *w, uint32_t reason, int64_t now)

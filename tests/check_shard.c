@@ -10,7 +10,7 @@
 
 #include "tests/check_suites.h"
 #include "supervisor/shard.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 static const char *const env_names[] = {
 	"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",

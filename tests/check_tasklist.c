@@ -14,7 +14,7 @@
 
 #include "tests/check_suites.h"
 #include "shm/table.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 /* tasklist_parse takes ownership of a malloc'd buffer with one spare byte. */
 static int parse(const char *text, size_t len, struct tasklist *l, struct tasklist_error *e)

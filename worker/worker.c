@@ -111,6 +111,8 @@ void worker_main(const struct worker_config *cfg)
 	int err;
 
 	close(cfg->supervisor_sigfd);
+	for (unsigned k = 0; k < cfg->nclose_fds; k++)
+		close(cfg->close_fds[k]);
 	/* Out of the supervisor's process group: a kill of that group (kill -9
 	 * %1 in a shell) must leave the workers alive to take their tasks down
 	 * when they see the supervisor die.  SIGTTOU blocked so a worker's

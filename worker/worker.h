@@ -38,6 +38,8 @@ struct worker_config {
 	const char *run_name;
 	int logdir_fd;            /* transcripts go to LOGDIR/ID.log */
 	int supervisor_sigfd;     /* closed in the worker */
+	const int *close_fds;     /* the supervisor's others, closed too */
+	unsigned nclose_fds;
 	pid_t supervisor_pid;
 	uint64_t idle_after_ms;
 	uint64_t grace_ms;

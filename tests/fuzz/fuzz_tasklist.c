@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "shm/table.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 #include "tests/fuzz/fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

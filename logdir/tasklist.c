@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "shm/table.h"
-#include "supervisor/tasklist.h"
+#include "logdir/tasklist.h"
 
 /* Wait until FD has data or EOF; -ETIMEDOUT after IDLE_MS of nothing. */
 static int wait_input(int fd, int idle_ms)
@@ -119,6 +119,15 @@ static int grow(struct tasklist *l, uint32_t *cap)
 
 int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_error *err)
 {
+	int ret = tasklist_parse_lines(buf, len, out, err);
+
+	if (ret == 0 && out->count == 0)
+		return refuse(err, 0, "no tasks (only blank lines and comments)");
+	return ret;
+}
+
+int tasklist_parse_lines(char *buf, size_t len, struct tasklist *out, struct tasklist_error *err)
+{
 	uint32_t cap = 0;
 	uint64_t lineno = 0;
 	size_t pos = 0;
@@ -156,8 +165,6 @@ int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_
 		out->lines[out->count] = (uint32_t)lineno;
 		out->count++;
 	}
-	if (out->count == 0)
-		return refuse(err, 0, "no tasks (only blank lines and comments)");
 	out->listed = out->count;
 	return 0;
 }

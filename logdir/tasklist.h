@@ -1,5 +1,6 @@
 /*
- * tasklist.h: the task file: one command line per line.
+ * tasklist.h: the task file: one command line per line.  The one parser
+ * of task lines: the supervisor's task file, `oneshot-ctl add -`.
  */
 #ifndef ONESHOT_TASKLIST_H
 #define ONESHOT_TASKLIST_H
@@ -34,6 +35,11 @@ struct tasklist_error {
  * Returns 0, -EINVAL (with *err filled) or -ENOMEM.
  */
 int tasklist_parse(char *buf, size_t len, struct tasklist *out, struct tasklist_error *err);
+
+/* The same, but no task at all is no error (a queue's task file, the lines
+ * of `oneshot-ctl add -`). */
+int tasklist_parse_lines(char *buf, size_t len, struct tasklist *out,
+			 struct tasklist_error *err);
 
 /*
  * Read all of FD into a fresh buffer (at most LIMIT bytes; -EFBIG past it)

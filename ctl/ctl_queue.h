@@ -1,0 +1,35 @@
+/*
+ * ctl_queue.h: oneshot-ctl's side of a queue run's endpoint (add, close).
+ */
+#ifndef ONESHOT_CTL_QUEUE_H
+#define ONESHOT_CTL_QUEUE_H
+
+#include "ctl/ctl.h"
+#include "steer/queue.h"
+
+struct ctl_queue {
+	const char *name;
+	uid_t uid;
+	struct os_table table;
+	struct os_gen gen;
+	int fd;
+};
+
+/* Find run -n NAME; exit 1 with one line unless it is a live queue that
+ * takes tasks. */
+void ctl_queue_open(const struct ctl_opts *o, struct ctl_queue *q);
+
+/* Connect to its endpoint, checked to be its supervisor's: 0 or -errno
+ * (exits 1 when the queue was closed meanwhile). */
+int ctl_queue_connect(struct ctl_queue *q);
+
+/* One record: M's head, and for an ADD the M->a bytes of CMD.  0 or -errno. */
+int ctl_queue_send(struct ctl_queue *q, const struct queue_msg *m, const char *cmd);
+
+/* The one reply: 0, -ETIMEDOUT, -ECONNRESET (closed without one),
+ * -EPROTO or -errno. */
+int ctl_queue_reply(struct ctl_queue *q, struct queue_msg *m);
+
+void ctl_queue_close(struct ctl_queue *q);
+
+#endif
