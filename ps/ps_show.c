@@ -69,6 +69,8 @@ static const char *run_status(const struct os_run *r, char *buf, size_t len)
 		snprintf(buf, len, "alive, stopping");
 	else if (r->run_state == OS_RUN_STARTING)
 		snprintf(buf, len, "alive, starting");
+	else if (r->queue)
+		snprintf(buf, len, "alive, queue %s", r->queue_open ? "open" : "closed");
 	else
 		snprintf(buf, len, "alive");
 	return buf;

@@ -77,6 +77,23 @@ static void json_counts(FILE *f, const struct os_run *r)
 	putc_unlocked('}', f);
 }
 
+/* null for a batch; a queue: whether it takes tasks, the next id, its
+ * table's size (the tasks it holds at once). */
+static void json_queue(FILE *f, const struct os_run *r)
+{
+	if (!r->queue) {
+		fputs_unlocked("null", f);
+		return;
+	}
+	fputs_unlocked("{\"open\":", f);
+	json_bool(f, r->queue_open && r->run_state == OS_RUN_ACTIVE);
+	fmt_json_key(f, "next_id", 0);
+	fmt_json_u64(f, r->next_id);
+	fmt_json_key(f, "size", 0);
+	fmt_json_u64(f, r->slots);
+	fputc_unlocked('}', f);
+}
+
 void ps_json_run_object(FILE *f, const struct os_run *r)
 {
 	struct passwd *pw = getpwuid(r->uid);
@@ -114,6 +131,8 @@ void ps_json_run_object(FILE *f, const struct os_run *r)
 		fputs_unlocked("null", f);
 	fmt_json_key(f, "total", 0);
 	fmt_json_u64(f, r->total);
+	fmt_json_key(f, "queue", 0);
+	json_queue(f, r);
 	fmt_json_key(f, "counts", 0);
 	json_counts(f, r);
 	fmt_json_key(f, "started_at", 0);

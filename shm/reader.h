@@ -95,6 +95,7 @@ struct os_run {
 	int queue_open;                   /* it takes new tasks */
 	uint32_t next_id;                 /* a queue's next id: ids below it
 					   * were given out */
+	uint32_t slots;                   /* the table's slots */
 	int tokens_free;                  /* -1 when not known */
 	uint32_t counts[OS_STATE_COUNT];  /* from the slots' state words (a
 					   * queue's from its header: all its

@@ -186,7 +186,7 @@ static int load_header(struct load_ctx *c)
 	int sval;
 
 	c->slots = h->slot_count;
-	r->total = c->slots;
+	r->total = r->slots = c->slots;
 	if (!gen_same(c->t, c->gen) || c->slots > OS_SLOTS_MAX ||
 	    strings_off != OS_HEADER_SIZE + (uint64_t)c->slots * OS_SLOT_SIZE ||
 	    strings_off > c->t->size || strings_size > c->t->size - strings_off) {
