@@ -349,14 +349,17 @@ int main(int argc, char **argv)
 	setup(&r, &tasks, &notify_fd);
 	if (opt.detach)
 		go_background(&r, notify_fd); /* forks: before the seal below */
-	/* Keep the task list out of every worker's fork: with it on the heap
-	 * each fork copied its page tables, O(tasks) per task.  Without the
-	 * seal a run is only slower, so it goes on. */
-	ret = tasklist_seal(&tasks);
-	if (ret)
-		os_warn_err(ret, "task list: cannot keep it out of the workers (every start "
-			    "will cost more with more tasks)");
-	if (!opt.queue) {
+	if (opt.queue) {
+		/* Its tasks are the queue's own copies now (queue_start). */
+		tasklist_free(&tasks);
+	} else {
+		/* Keep the task list out of every worker's fork: with it on the
+		 * heap each fork copied its page tables, O(tasks) per task.
+		 * Without the seal a run is only slower, so it goes on. */
+		ret = tasklist_seal(&tasks);
+		if (ret)
+			os_warn_err(ret, "task list: cannot keep it out of the workers (every "
+				    "start will cost more with more tasks)");
 		r.cmds = tasks.cmds; /* where the seal put them */
 		r.lens = tasks.lens;
 	}
