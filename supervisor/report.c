@@ -119,8 +119,8 @@ void report_print(const struct run *r, int status)
 	size_t n = 0;
 	uint32_t len;
 
-	if (status == 0 && !isatty(2))
-		return; /* quiet on success */
+	if ((status == 0 && !isatty(2)) || os_table_tasks(h) == 0)
+		return; /* quiet on success; nothing to say of no task */
 	find(r, failed, interrupted, &f);
 	fmt_elapsed(took, sizeof(took), (end ? end : os_now_mono_ns()) - h->start_mono_ns, 1);
 	add(line, sizeof(line), &n, "%s: %s: %u completed, %u failed", os_msg_prog(), h->name,

@@ -92,9 +92,12 @@ static void read_tasks(const struct options *opt, struct tasklist *tasks)
 		os_die_err(EXIT_USAGE, ret, "%s", shown);
 	if (fd != 0)
 		close(fd);
-	/* A queue may start with no task: the rest come with add. */
-	ret = opt->queue ? tasklist_parse_lines(buf, len, tasks, &err)
-			 : tasklist_parse(buf, len, tasks, &err);
+	/* No task at all is nothing to do, not an error (a generated nightly
+	 * list that came out empty must not page anyone: parallel and xargs
+	 * exit 0 too); a queue's other tasks come with add. */
+	ret = tasklist_parse_lines(buf, len, tasks, &err);
+	if (ret == 0 && tasks->count == 0 && !opt->queue)
+		fprintf(stderr, "%s: %s: no tasks\n", os_msg_prog(), shown);
 	if (ret == -EINVAL && err.line)
 		os_die(EXIT_USAGE, "%s:%llu: %s", shown, (unsigned long long)err.line, err.what);
 	if (ret == -EINVAL)

@@ -6,11 +6,15 @@
 #  - accepted inputs: boundary values, CRLF lines, no final newline, comments
 #    and blank lines (not numbered), TASKFILE "-" and absent (stdin), a line
 #    of 131071 bytes;
+#  - no task at all (an empty file, only comments, empty stdin) is nothing to
+#    do: exit 0, one line "FILE: no tasks", a DONE run of 0 tasks, a job log
+#    that is its header, summary.json and metrics;
 #  - joblog: exact header, one line per task, 10 columns, Exitval / Signal /
 #    State for true, exit 3, kill -9 $$, a missing command; exit 0 and 1;
 #  - --help, --version.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$ONESHOT_SRCDIR/tests/e2e/lib.sh"
+. "$ONESHOT_SRCDIR/tests/e2e/ps-lib.sh"
 
 # re_escape STRING: STRING as a literal ERE
 re_escape() { printf '%s' "$1" | sed 's/[][\.*^$+?(){}|/]/\\&/g'; }
@@ -75,13 +79,38 @@ F="$SANDBOX/long-last.tasks"
 } >"$F"
 expect_error "200000-byte last line 4 without newline" "$(re_escape "$F"):4:" -n "$RUN" -L "$LOG" "$F"
 
+# expect_empty WHAT SHOWN ARGS...: a task list with no task is nothing to
+# do: exit 0, the one line "SHOWN: no tasks", a run of 0 tasks that
+# oneshot-ps shows DONE (--wait 0), a job log that is its header alone,
+# summary.json and --metrics.
+expect_empty() {
+	local what=$1 shown=$2 rc err
+	shift 2
+	N=$((N + 1))
+	rm -f "$SANDBOX/metrics.$N"
+	supervise "$@" --metrics "$SANDBOX/metrics.$N" >"$SANDBOX/out.$N" 2>"$SANDBOX/err.$N"
+	rc=$?
+	err=$(cat "$SANDBOX/err.$N")
+	assert_eq 0 "$rc" "$what: exit status (stderr: [$err])"
+	assert_eq "oneshotd-supervise: $shown: no tasks" "$err" "$what: stderr"
+	assert_eq "" "$(cat "$SANDBOX/out.$N")" "$what: stdout"
+	assert_match "done, exit 0 .*tasks 0" "$(psx -n "$RUN" 2>&1 | head -n 1)" "$what: oneshot-ps"
+	psx -n "$RUN" --wait=5 >/dev/null 2>&1
+	assert_eq 0 "$?" "$what: oneshot-ps --wait"
+	assert_eq "$(printf 'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tReason\tCommand')" \
+		"$(cat "$LOG/joblog")" "$what: the job log is its header"
+	assert_match '"total": *0' "$(tr -d '\n' <"$LOG/summary.json")" "$what: summary.json"
+	assert_match 'oneshot_run_tasks\{run="[^"]*"\} 0' "$(cat "$SANDBOX/metrics.$N")" "$what: metrics"
+	rm -f "$SHM" "$LOG/joblog" "$LOG/summary.json"
+}
+
 F="$SANDBOX/empty.tasks"
 : >"$F"
-expect_error "empty task file" "$(re_escape "$F"):" -n "$RUN" -L "$LOG" "$F"
+expect_empty "empty task file" "$F" -n "$RUN" -L "$LOG" "$F"
 
 F="$SANDBOX/comments.tasks"
 printf '# only\n\n   # comments\n\t\n  \n#\n' >"$F"
-expect_error "task file with only comments and blank lines" "$(re_escape "$F"):" -n "$RUN" -L "$LOG" "$F"
+expect_empty "task file with only comments and blank lines" "$F" -n "$RUN" -L "$LOG" "$F"
 
 F="$SANDBOX/a-directory"
 mkdir "$F"
@@ -108,10 +137,7 @@ assert_eq 2 "$rc" "NUL byte on line 2 of stdin: exit status [$(cat "$SANDBOX/err
 assert_eq 1 "$(wc -l <"$SANDBOX/err.$N" | tr -d ' ')" "NUL on stdin: lines on stderr"
 grep -q ':2:' "$SANDBOX/err.$N" || fail "NUL on stdin: the message should name line 2, got [$(cat "$SANDBOX/err.$N")]"
 assert_no_file "$SHM" "NUL on stdin: the table"
-N=$((N + 1))
-supervise -n "$RUN" -L "$LOG" </dev/null >"$SANDBOX/out.$N" 2>"$SANDBOX/err.$N"
-assert_eq 2 "$?" "empty stdin: exit status [$(cat "$SANDBOX/err.$N")]"
-assert_eq 1 "$(wc -l <"$SANDBOX/err.$N" | tr -d ' ')" "empty stdin: lines on stderr"
+expect_empty "empty stdin" "<stdin>" -n "$RUN" -L "$LOG" </dev/null
 
 # ---------------------------------------------------------------- option errors
 new_run opt
