@@ -106,6 +106,9 @@ static noreturn void refused(const struct ctl_queue *q, uint32_t status)
 		os_die(CTL_EXIT_FAILED, "run %s: the queue is closed; nothing added", q->name);
 	case QUEUE_STOPPING:
 		os_die(CTL_EXIT_FAILED, "run %s is stopping; nothing added", q->name);
+	case QUEUE_BUSY:
+		os_die(CTL_EXIT_FULL, "run %s: its supervisor is busy with %d other clients; "
+		       "nothing added, try again later", q->name, QUEUE_CLIENTS);
 	default:
 		os_die(CTL_EXIT_FAILED, "run %s: the supervisor could not record the tasks "
 		       "(see its log); nothing added", q->name);
@@ -115,22 +118,12 @@ static noreturn void refused(const struct ctl_queue *q, uint32_t status)
 /* Send every task and the commit; the reply's first id. */
 static uint32_t submit(struct ctl_queue *q, const struct tasklist *tasks)
 {
-	struct queue_msg m = { .type = QUEUE_ADD };
-	int err = ctl_queue_connect(q);
+	struct queue_msg m;
+	int sent, err = ctl_queue_request(q, tasks->count, tasks->cmds, tasks->lens, &m, &sent);
 
-	for (uint32_t i = 0; !err && i < tasks->count; i++) {
-		m.a = tasks->lens[i];
-		err = ctl_queue_send(q, &m, tasks->cmds[i]);
-	}
-	if (err)
+	if (err && !sent)
 		os_die_err(CTL_EXIT_FAILED, err, "run %s: reaching its supervisor; nothing added",
 			   q->name);
-	m = (struct queue_msg){ .type = QUEUE_COMMIT, .a = tasks->count };
-	err = ctl_queue_send(q, &m, NULL);
-	if (err)
-		os_die_err(CTL_EXIT_FAILED, err, "run %s: reaching its supervisor; nothing added",
-			   q->name);
-	err = ctl_queue_reply(q, &m);
 	if (err)
 		os_die_err(CTL_EXIT_FAILED, err, "run %s: no answer from its supervisor (the "
 			   "tasks may have been added: see oneshot-ps)", q->name);
@@ -175,7 +168,7 @@ int ctl_close(struct ctl_opts *o, int argc, char **argv)
 {
 	struct queue_msg m = { .type = QUEUE_CLOSE };
 	struct ctl_queue q;
-	int rest = ctl_getopt(o, argc, argv, "+", NULL, NULL, NULL), err;
+	int rest = ctl_getopt(o, argc, argv, "+", NULL, NULL, NULL), err, sent;
 
 	if (rest < argc)
 		ctl_usage_error("close: unexpected '%s'", argv[rest]);
@@ -188,11 +181,10 @@ int ctl_close(struct ctl_opts *o, int argc, char **argv)
 		ctl_queue_close(&q);
 		return CTL_EXIT_OK; /* closed already: what was asked holds */
 	}
-	err = ctl_queue_connect(&q);
-	if (!err)
-		err = ctl_queue_send(&q, &m, NULL);
-	if (!err)
-		err = ctl_queue_reply(&q, &m);
+	err = ctl_queue_request(&q, 0, NULL, NULL, &m, &sent);
+	if (!err && m.a == QUEUE_BUSY)
+		os_die(CTL_EXIT_FULL, "run %s: its supervisor is busy with %d other clients; "
+		       "not closed, try again later", q.name, QUEUE_CLIENTS);
 	/* Closed by someone else meanwhile: the connection is cut, the queue
 	 * is closed all the same. */
 	if (err && atomic_load(&q.table.hdr->queue_open))

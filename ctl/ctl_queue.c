@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/ctl.h"
@@ -14,6 +15,8 @@
 #include "shm/util.h"
 
 #define REPLY_MS 30000 /* the reply waits for an fdatasync: a slow disk */
+#define BUSY_MS 10000  /* every client place taken: try again this long (a
+			* stalled client holds one for 10 s at most) */
 #define SEND_BUF (QUEUE_HEAD_SIZE + QUEUE_CMD_MAX + 4096)
 
 static noreturn void not_open(const struct ctl_queue *q)
@@ -84,6 +87,16 @@ int ctl_queue_connect(struct ctl_queue *q)
 	return peer_is_supervisor(q->fd, q);
 }
 
+/* The supervisor's first word: 0 with M a READY or a BUSY reply, or -errno. */
+static int greeting(struct ctl_queue *q, struct queue_msg *m)
+{
+	int err = ctl_queue_reply(q, m);
+
+	if (!err && m->type != QUEUE_READY && !(m->type == QUEUE_REPLY && m->a == QUEUE_BUSY))
+		err = -EPROTO;
+	return err;
+}
+
 int ctl_queue_send(struct ctl_queue *q, const struct queue_msg *m, const char *cmd)
 {
 	unsigned char head[QUEUE_HEAD_SIZE];
@@ -118,9 +131,64 @@ int ctl_queue_reply(struct ctl_queue *q, struct queue_msg *m)
 		return -errno;
 	if (n == 0)
 		return -ECONNRESET;
-	if (queue_msg_decode(buf, (size_t)n, m, &why) < 0 || m->type != QUEUE_REPLY)
+	if (queue_msg_decode(buf, (size_t)n, m, &why) < 0 ||
+	    (m->type != QUEUE_REPLY && m->type != QUEUE_READY))
 		return -EPROTO;
 	return 0;
+}
+
+/* One connection, one request (the ADDs then a COMMIT, or a CLOSE), one
+ * reply.  0 with the reply in *M, or -errno; *SENT tells whether the
+ * request went out whole (an error after that leaves its fate unknown). */
+static int request_once(struct ctl_queue *q, uint32_t n, char *const *cmds,
+			const uint32_t *lens, struct queue_msg *m, int *sent)
+{
+	struct queue_msg add = { .type = QUEUE_ADD };
+	int err = ctl_queue_connect(q);
+
+	*sent = 0;
+	if (!err)
+		err = greeting(q, m);
+	if (!err && m->type == QUEUE_REPLY) { /* BUSY: nothing was sent */
+		close(q->fd);
+		q->fd = -1;
+		return 0;
+	}
+	for (uint32_t i = 0; !err && i < n; i++) {
+		add.a = lens[i];
+		err = ctl_queue_send(q, &add, cmds[i]);
+	}
+	if (!err) {
+		*m = n ? (struct queue_msg){ .type = QUEUE_COMMIT, .a = n }
+		       : (struct queue_msg){ .type = QUEUE_CLOSE };
+		err = ctl_queue_send(q, m, NULL);
+	}
+	*sent = !err;
+	if (!err)
+		err = ctl_queue_reply(q, m);
+	close(q->fd);
+	q->fd = -1;
+	if (!err && m->type != QUEUE_REPLY)
+		err = -EPROTO; /* a second READY */
+	return err;
+}
+
+int ctl_queue_request(struct ctl_queue *q, uint32_t n, char *const *cmds, const uint32_t *lens,
+		      struct queue_msg *m, int *sent)
+{
+	int64_t until = os_now_mono_ns() + (int64_t)BUSY_MS * 1000000;
+	long nap_ms = 5;
+
+	for (;;) {
+		struct timespec nap;
+		int err = request_once(q, n, cmds, lens, m, sent);
+
+		if (err || m->a != QUEUE_BUSY || os_now_mono_ns() >= until)
+			return err;
+		nap = (struct timespec){ 0, nap_ms * 1000000 };
+		nanosleep(&nap, NULL);
+		nap_ms = nap_ms < 200 ? nap_ms * 2 : 200;
+	}
 }
 
 void ctl_queue_close(struct ctl_queue *q)

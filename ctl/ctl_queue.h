@@ -30,6 +30,16 @@ int ctl_queue_send(struct ctl_queue *q, const struct queue_msg *m, const char *c
  * -EPROTO or -errno. */
 int ctl_queue_reply(struct ctl_queue *q, struct queue_msg *m);
 
+/*
+ * The whole exchange: N ADDs (CMDS, LENS) and a COMMIT, or with N = 0 a
+ * CLOSE; the reply in *M.  A BUSY reply (every client place taken) is
+ * tried again for up to 10 s; one still BUSY after that is returned as it
+ * is.  0, or -errno, with *SENT set when the request went out whole (its
+ * fate is then unknown).
+ */
+int ctl_queue_request(struct ctl_queue *q, uint32_t n, char *const *cmds, const uint32_t *lens,
+		      struct queue_msg *m, int *sent);
+
 void ctl_queue_close(struct ctl_queue *q);
 
 #endif

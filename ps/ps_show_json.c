@@ -86,7 +86,7 @@ static void json_queue(FILE *f, const struct os_run *r)
 		return;
 	}
 	fputs_unlocked("{\"open\":", f);
-	json_bool(f, r->queue_open && r->run_state == OS_RUN_ACTIVE);
+	json_bool(f, r->queue_open && r->run_state == OS_RUN_ACTIVE && r->alive);
 	fmt_json_key(f, "next_id", 0);
 	fmt_json_u64(f, r->next_id);
 	fmt_json_key(f, "size", 0);

@@ -142,7 +142,8 @@ static void fill_header(struct os_header *h, const struct os_table_spec *spec,
 	atomic_store(&h->exit_status, -1);
 	atomic_store(&h->counts[OS_CREATED], spec->slot_count);
 	if (is_queue(spec)) {
-		atomic_store(&h->queue_open, 1);
+		/* queue_open stays 0 until the endpoint listens (queue_listen):
+		 * a client that sees it open can connect. */
 		atomic_store(&h->next_id, spec->next_id);
 	}
 	memcpy(h->name, spec->name, strlen(spec->name) + 1);

@@ -175,7 +175,8 @@ struct os_header {
 		unsigned char bytes[64];
 	} cap_tokens;                  /* process-shared; see supervisor/admit */
 	/* OS_RUN_QUEUE only (0 in a batch's table): */
-	_Atomic uint32_t queue_open;   /* 1 while `oneshot-ctl add` is taken */
+	_Atomic uint32_t queue_open;   /* 1 while `oneshot-ctl add` is taken:
+					* from when the endpoint listens */
 	_Atomic uint32_t next_id;      /* the id the next added task gets */
 	_Atomic uint64_t queue_key[2]; /* the supervisor's endpoint name, 0 before */
 };

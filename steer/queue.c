@@ -53,6 +53,10 @@ static const char *fields_wrong(const struct queue_msg *m, size_t len)
 		if (len != QUEUE_HEAD_SIZE)
 			return "a record of the wrong size";
 		return m->a || m->b || m->c ? "stray fields in a close" : NULL;
+	case QUEUE_READY:
+		if (len != QUEUE_HEAD_SIZE)
+			return "a record of the wrong size";
+		return m->a || m->b || m->c ? "stray fields in a ready" : NULL;
 	case QUEUE_REPLY:
 		if (len != QUEUE_HEAD_SIZE)
 			return "a record of the wrong size";

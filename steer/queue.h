@@ -12,8 +12,12 @@
  * Every record starts with a 16-byte head, fixed fields, little-endian:
  * magic 2, version 1, type 1, then three 32-bit words A, B, C.  An ADD
  * record is the head and exactly A bytes of command after it; every other
- * record is the head alone.  A client sends ADDs, then a COMMIT naming how
- * many (or a CLOSE alone) and gets one REPLY.  Anything else (a size that
+ * record is the head alone.  The supervisor speaks first: READY when the
+ * client has one of its QUEUE_CLIENTS places, else a BUSY reply, and the
+ * connection is over (the client has sent nothing yet, so nothing it sent
+ * is thrown away unread, which would reset the connection before the
+ * reply could be read).  After READY the client sends ADDs, then a COMMIT
+ * naming how many (or a CLOSE alone), and gets one REPLY.  Anything else (a size that
  * does not match, a field out of range, a record out of turn) ends the
  * connection.
  *
@@ -34,6 +38,8 @@
 #define QUEUE_CMD_MAX 131071u    /* OS_CMD_MAX: a task line's longest */
 #define QUEUE_ADD_MAX 65536u     /* tasks in one add */
 #define QUEUE_BYTES_MAX (8u << 20) /* command bytes in one add */
+#define QUEUE_CLIENTS 8          /* served at once; one more is told BUSY */
+#define QUEUE_CLIENT_NS 10000000000LL /* a client has 10 s for its request */
 
 enum queue_type {
 	QUEUE_ADD = 1,     /* client: A = command length, the command follows */
@@ -41,6 +47,7 @@ enum queue_type {
 	QUEUE_CLOSE = 3,   /* client: take nothing more */
 	QUEUE_REPLY = 4,   /* supervisor: A = enum queue_status, B = first id,
 			    * C = tasks added (ids B .. B+C-1) */
+	QUEUE_READY = 5,   /* supervisor, first: a place is yours, go ahead */
 };
 
 enum queue_status {
@@ -50,7 +57,8 @@ enum queue_status {
 	QUEUE_STOPPING = 3,  /* the run is stopping (SIGTERM) */
 	QUEUE_REFUSED = 4,   /* a command the supervisor will not take */
 	QUEUE_FAILED = 5,    /* the tasks could not be recorded (disk) */
-	QUEUE_STATUS_COUNT = 6
+	QUEUE_BUSY = 6,      /* every client place is taken: try again soon */
+	QUEUE_STATUS_COUNT = 7
 };
 
 struct queue_msg {

@@ -17,8 +17,7 @@
 #include <poll.h>
 #include <stdint.h>
 
-#define QUEUE_CLIENTS 8          /* at once; one more is accepted and closed */
-#define QUEUE_CLIENT_NS 10000000000LL /* a client has 10 s for its request */
+#include "steer/queue.h"
 
 struct run;
 

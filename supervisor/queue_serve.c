@@ -51,6 +51,7 @@ int queue_listen(struct run *r)
 	q->listen_fd = fd;
 	atomic_store_explicit(&r->table->hdr->queue_key[0], key[0], memory_order_relaxed);
 	atomic_store_explicit(&r->table->hdr->queue_key[1], key[1], memory_order_release);
+	atomic_store_explicit(&r->table->hdr->queue_open, 1, memory_order_release);
 	return 0;
 }
 
@@ -99,6 +100,19 @@ static int peer_allowed(int fd)
 	return cred.uid == geteuid() || cred.uid == 0;
 }
 
+/* The first word, into an empty socket buffer: READY (a place is the
+ * client's), or BUSY (none is; the connection ends here, and the client
+ * tries again).  0, or -1 when the client is gone already. */
+static int greet(int fd, int ready)
+{
+	struct queue_msg m = { .type = ready ? QUEUE_READY : QUEUE_REPLY,
+			       .a = ready ? 0 : QUEUE_BUSY };
+	unsigned char out[QUEUE_HEAD_SIZE];
+
+	queue_msg_encode(&m, out);
+	return send(fd, out, sizeof(out), MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
 static void accept_clients(struct run *r, int64_t now)
 {
 	struct queue *q = &r->queue;
@@ -110,7 +124,7 @@ static void accept_clients(struct run *r, int64_t now)
 		for (unsigned k = 0; k < QUEUE_CLIENTS && !c; k++)
 			if (q->clients[k].fd < 0)
 				c = &q->clients[k];
-		if (!c || !peer_allowed(fd)) {
+		if (!peer_allowed(fd) || greet(fd, c != NULL) < 0 || !c) {
 			close(fd);
 			continue;
 		}

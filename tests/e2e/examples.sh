@@ -14,6 +14,11 @@
 #     no SuccessExitStatus for 1; ExecStart run for real; SIGTERM to the
 #     supervisor alone (what KillMode=mixed does) interrupts the tasks with
 #     reason shutdown and exits 143 well within TimeoutStopSec.
+#   systemd/oneshot-queue.service: Type=simple, KillMode=mixed,
+#     Restart=on-failure, exit statuses explained; its ExecStart (pointed at
+#     the sandbox) started as systemd does and its ExecStartPost returns once
+#     an add works; SIGTERM exits 143 (a success for the unit); the restart
+#     resumes the interrupted task and goes on with the ids; close ends it.
 #   agents.tasks + fake-agent: the batch run with a small --idle-after goes
 #     through the states its comments announce (IDLE seen in events.jsonl),
 #     the terminal/no-terminal difference shows in the transcripts, and
@@ -235,13 +240,75 @@ else
 	else
 		sed "s|^ExecStart=[^ ]*|ExecStart=$SUPERVISE|" "$SVC" >"$SANDBOX/units/oneshot-nightly.service"
 		cp "$TIMER" "$SANDBOX/units/oneshot-nightly.timer"
+		sed "s|^ExecStart=[^ ]*|ExecStart=$SUPERVISE|; s|/usr/local/bin/oneshot-ps|$PS|" \
+			"$EX/systemd/oneshot-queue.service" >"$SANDBOX/units/oneshot-queue.service"
 		out=$(systemd-analyze verify --man=no "$SANDBOX/units/oneshot-nightly.service" \
-			"$SANDBOX/units/oneshot-nightly.timer" 2>&1)
+			"$SANDBOX/units/oneshot-nightly.timer" "$SANDBOX/units/oneshot-queue.service" 2>&1)
 		rc=$?
-		assert_eq "0 " "$rc $out" "systemd-analyze verify oneshot-nightly.service oneshot-nightly.timer (status, output)"
+		assert_eq "0 " "$rc $out" "systemd-analyze verify oneshot-nightly.service oneshot-nightly.timer oneshot-queue.service (status, output)"
 		note "systemd-analyze verify: the units are clean"
 	fi
 fi
+
+# ------------------------------------------------ systemd/oneshot-queue.service
+
+QSVC=$EX/systemd/oneshot-queue.service
+CTL=$ONESHOT_BUILDDIR/ctl/oneshot-ctl
+assert_eq simple "$(unit_key "$QSVC" Type)" "queue service Type"
+assert_eq mixed "$(unit_key "$QSVC" KillMode)" "queue service KillMode"
+assert_eq on-failure "$(unit_key "$QSVC" Restart)" "queue service Restart"
+for st in 0 1 2 3 143; do
+	grep -Eq "^#[[:space:]]+$st[[:space:]]" "$QSVC" || fail "queue service: exit status $st is not explained in its comments"
+done
+q_start=$(unit_key "$QSVC" ExecStart)
+q_post=$(unit_key "$QSVC" ExecStartPost)
+case $q_start in
+*[\"\'\$%\\]*) fail "queue ExecStart has quotes, \$, % or \\: [$q_start]" ;;
+esac
+case " $q_start " in
+*' --queue --resume -n queue -L /var/log/oneshot/queue '*) ;;
+*) fail "queue ExecStart: expected --queue --resume -n queue -L /var/log/oneshot/queue: [$q_start]" ;;
+esac
+# qsvc: the unit's ExecStart and ExecStartPost pointed at the sandbox: the
+# run, its log directory and the programs under test
+qsvc_argv() {
+	local c=" ${q_start#* }"
+	c=${c/" -n queue "/" -n $RUN "}
+	c=${c/" -L /var/log/oneshot/queue "/" -L $LOG "}
+	read -ra QARGV <<<"$c"
+	QPOST=${q_post//\/usr\/local\/bin\/oneshot-ps/$PS}
+	QPOST=${QPOST//" -n queue "/" -n $RUN "}
+}
+# start it as systemd does (the main process, MAINPID), then ExecStartPost
+# (its sh -c script, with systemd's $$ unescaped): it returns once the
+# queue takes tasks
+qsvc_start() {
+	local script=${QPOST#*\'}
+	script=${script%\'}
+	script=${script//\$\$MAINPID/\$MAINPID}
+	start_bg "${QARGV[@]}" </dev/null 2>"$SANDBOX/qsvc.err"
+	MAINPID=$SUP_PID timeout 30 sh -c "$script"
+	assert_eq 0 "$?" "queue service ExecStartPost: it returns once the queue is open"
+}
+new_run qsvc
+qsvc_argv
+qsvc_start
+"$CTL" -n "$RUN" add "sleep 120" >"$SANDBOX/qsvc.id" 2>&1
+assert_eq 1 "$(cat "$SANDBOX/qsvc.id")" "queue service: the first add right after start"
+wait_for '[ "$(states "$LOG" 1)" = RUNNING ]' 20 || fail "queue service: task 1 did not start"
+kill -TERM "$SUP_PID"
+wait_exit "$SUP_PID" 30
+assert_eq 143 "$EXIT_STATUS" "queue service stop (SIGTERM): exit status, in SuccessExitStatus"
+grep -qw 143 <<<"$(unit_key "$QSVC" SuccessExitStatus)" || fail "queue service: 143 not in SuccessExitStatus"
+# the restart resumes: task 1 runs again, the next add gets id 2
+qsvc_start
+wait_for '[ "$(states "$LOG" 1 | awk "{ print \$NF }")" = RUNNING ]' 20 ||
+	fail "queue service restart: task 1 did not run again: [$(states "$LOG" 1)]"
+assert_eq 2 "$("$CTL" -n "$RUN" add true 2>&1)" "queue service restart: the next add's id"
+"$CTL" -n "$RUN" interrupt 1 >/dev/null 2>&1
+"$CTL" -n "$RUN" close
+wait_exit "$SUP_PID" 30
+assert_eq 1 "$EXIT_STATUS" "queue service closed, task 1 interrupted: exit status (the unit fails)"
 
 # ------------------------------------------------- agents.tasks, fake-agent
 

@@ -66,7 +66,7 @@ done
 # examples: under .../doc/oneshot/examples/, as in the source tree
 exdir=
 for ex in demo.tasks agents.tasks fake-agent cron.d/oneshot-nightly \
-	systemd/oneshot-nightly.service systemd/oneshot-nightly.timer \
+	systemd/oneshot-nightly.service systemd/oneshot-nightly.timer systemd/oneshot-queue.service \
 	slurm/oneshot-array.sbatch slurm/README.md; do
 	installed "doc/*/examples/$ex" || continue
 	f=$INSTALLED
