@@ -23,6 +23,16 @@ int joblog_start(int fd)
 	return (size_t)n == sizeof(header) - 1 ? 0 : -ENOSPC;
 }
 
+/* Exitval in parallel's layout, which has no State: a task that did not
+ * complete must not read as 0 (one that stopped cleanly on an interrupt's
+ * SIGTERM exited 0), or parallel's and our --resume would skip it. */
+static int parallel_exitval(const struct os_slot_view *v)
+{
+	if (v->state != OS_COMPLETED && v->exit_code <= 0 && v->term_signal == 0)
+		return -1;
+	return v->exit_code >= 0 ? v->exit_code : -1;
+}
+
 int joblog_append(int fd, enum joblog_layout layout, const struct os_slot_view *v,
 		  const char *cmd, uint32_t cmd_len)
 {
@@ -31,7 +41,13 @@ int joblog_append(int fd, enum joblog_layout layout, const struct os_slot_view *
 	int64_t start = v->start_real_ns ? v->start_real_ns : v->end_real_ns;
 	int64_t runtime = v->start_mono_ns && v->end_mono_ns > v->start_mono_ns
 			  ? v->end_mono_ns - v->start_mono_ns : 0;
-	int n = snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t%u\t%s%s",
+	int n = layout == JOBLOG_PARALLEL
+		/* GNU parallel's own nine columns, as it writes them (JobRuntime
+		 * ten wide): an INTERRUPTED task reads as failed there. */
+		? snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%10.3f\t0\t%llu\t%d\t%d\t",
+			   v->id, (double)start / 1e9, (double)runtime / 1e9,
+			   (unsigned long long)v->output_bytes, parallel_exitval(v), v->term_signal)
+		: snprintf(fields, sizeof(fields), "%u\t:\t%.3f\t%.3f\t0\t%llu\t%d\t%d\t%s\t%u\t%s%s",
 			 v->id, (double)start / 1e9, (double)runtime / 1e9,
 			 (unsigned long long)v->output_bytes,
 			 v->exit_code >= 0 ? v->exit_code : -1, v->term_signal,

@@ -22,11 +22,17 @@
 	"Reason\tCommand"
 #define JOBLOG_HEADER_V1 \
 	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tState\tAttempt\tCommand"
+/* GNU parallel's own (--joblog): nine columns, no State.  A line of it
+ * says COMPLETED when Exitval and Signal are 0, FAILED otherwise: the
+ * format cannot tell an interrupted task from a failed one. */
+#define JOBLOG_HEADER_PARALLEL \
+	"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand"
 
 /* The layouts a job log can have, by its header. */
 enum joblog_layout {
 	JOBLOG_V1 = 1,   /* no Reason column */
 	JOBLOG_V2 = 2,   /* JOBLOG_HEADER */
+	JOBLOG_PARALLEL = 3, /* JOBLOG_HEADER_PARALLEL: written by GNU parallel */
 };
 
 /* Write the header line of a new job log. */
@@ -66,6 +72,16 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
  * ID, or no job log) or -errno.
  */
 int joblog_find(int dirfd, uint32_t id, struct os_slot_view *v, char **cmd, uint32_t *cmd_len);
+
+/*
+ * The same for a line of a job log whose header says FILE_LAYOUT but that
+ * another tool may have appended to (GNU parallel appends its nine columns
+ * to our job log, and we ours, in its layout, to its): the file's own
+ * layout first, then the other two.  Returns the layout the line is in
+ * (OUT filled), or -EINVAL with *WHY from the file's layout.
+ */
+int joblog_line_parse_mixed(const char *line, size_t len, enum joblog_layout file_layout,
+			    struct joblog_line *out, const char **why);
 
 /* The layout whose header LINE (LEN bytes, no newline) is, or 0. */
 int joblog_header_layout(const char *line, size_t len);

@@ -33,13 +33,18 @@ static int number(const char *p, const char *end, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* Seconds as joblog.c writes them: digits, then optionally '.' and digits;
+/* Seconds as joblog.c writes them: digits, then optionally '.' and digits
+ * (GNU parallel pads JobRuntime to ten columns: leading blanks are skipped);
  * *NS gets them in nanoseconds (INT64_MAX when they do not fit). */
 static int seconds(const char *p, const char *end, int64_t *ns)
 {
 	const char *dot = memchr(p, '.', (size_t)(end - p));
 	uint64_t whole, frac = 0;
-	size_t digits = dot ? (size_t)(end - dot - 1) : 0;
+	size_t digits;
+
+	while (p < end && *p == ' ')
+		p++;
+	digits = dot ? (size_t)(end - dot - 1) : 0;
 
 	if (number(p, dot ? dot : end, UINT64_MAX / 10, &whole) ||
 	    (dot && number(dot + 1, end, 999999999, &frac)))
@@ -128,7 +133,8 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 		      struct joblog_line *out, const char **why)
 {
 	const char *f[FIELDS_MAX + 1];
-	int fields = layout == JOBLOG_V1 ? 11 : 12, cmd = fields - 1;
+	int fields = layout == JOBLOG_PARALLEL ? 9 : layout == JOBLOG_V1 ? 11 : 12;
+	int cmd = fields - 1;
 	uint64_t v, bytes;
 
 #define END(i) (f[(i) + 1] - 1)
@@ -136,8 +142,9 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 	if (memchr(line, '\0', len))
 		BAD("a NUL byte in the line");
 	if (split(line, len, fields, f))
-		BAD(layout == JOBLOG_V1 ? "fewer than 11 tab-separated fields"
-					: "fewer than 12 tab-separated fields");
+		BAD(layout == JOBLOG_PARALLEL ? "fewer than 9 tab-separated fields"
+		    : layout == JOBLOG_V1 ? "fewer than 11 tab-separated fields"
+					  : "fewer than 12 tab-separated fields");
 	if (number(f[0], END(0), UINT32_MAX, &v) || v == 0)
 		BAD("bad task number (Seq)");
 	out->seq = (uint32_t)v;
@@ -153,23 +160,55 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 	if (number(f[7], END(7), 127, &v))
 		BAD("bad Signal");
 	out->term_signal = (int)v;
+	out->reason = OS_REASON_NONE;
+	if (layout == JOBLOG_PARALLEL) {
+		/* No State: what parallel's --resume-failed reads into it. */
+		out->state = out->exit_code == 0 && out->term_signal == 0 ? OS_COMPLETED
+									  : OS_FAILED;
+		out->attempt = 1;
+		goto command;
+	}
 	if (final_state(f[8], END(8), &out->state))
 		BAD("bad State (not COMPLETED, FAILED or INTERRUPTED)");
 	if (number(f[9], END(9), UINT32_MAX, &v) || v == 0)
 		BAD("bad Attempt");
 	out->attempt = (uint32_t)v;
-	out->reason = OS_REASON_NONE;
 	if (layout != JOBLOG_V1 && reason_field(f[10], END(10), out->state, &out->reason))
 		BAD("bad Reason");
+command:
 	if (f[cmd] == line + len)
 		BAD("empty Command");
 #undef BAD
 #undef END
 	out->head = f[2];
-	out->head_len = (size_t)(f[10] - 1 - f[2]);
+	out->head_len = (size_t)(f[layout == JOBLOG_PARALLEL ? 8 : 10] - 1 - f[2]);
 	out->cmd = f[cmd];
 	out->cmd_len = (size_t)(line + len - f[cmd]);
 	return 0;
+}
+
+int joblog_line_parse_mixed(const char *line, size_t len, enum joblog_layout file_layout,
+			    struct joblog_line *out, const char **why)
+{
+	/* Ours before parallel's: a line of ours parses as one of parallel's
+	 * too (its Command would take State and the rest), never the reverse
+	 * unless a command starts with a State, an Attempt and a Reason. */
+	enum joblog_layout order[3] = { JOBLOG_V2, JOBLOG_V1, JOBLOG_PARALLEL };
+	const char *ignored;
+
+	if (file_layout == JOBLOG_V1) {
+		order[0] = JOBLOG_V1;
+		order[1] = JOBLOG_V2;
+	}
+	if (joblog_line_parse(line, len, file_layout, out, why) == 0 &&
+	    file_layout != JOBLOG_PARALLEL)
+		return (int)file_layout;
+	for (int k = 0; k < 3; k++)
+		if (joblog_line_parse(line, len, order[k], out, &ignored) == 0) {
+			*why = NULL;
+			return (int)order[k];
+		}
+	return -EINVAL;
 }
 
 int joblog_header_layout(const char *line, size_t len)
@@ -180,5 +219,8 @@ int joblog_header_layout(const char *line, size_t len)
 		return JOBLOG_V2;
 	if (len == sizeof(JOBLOG_HEADER_V1) - 1 && memcmp(line, JOBLOG_HEADER_V1, len) == 0)
 		return JOBLOG_V1;
+	if (len == sizeof(JOBLOG_HEADER_PARALLEL) - 1 &&
+	    memcmp(line, JOBLOG_HEADER_PARALLEL, len) == 0)
+		return JOBLOG_PARALLEL;
 	return 0;
 }

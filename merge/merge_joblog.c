@@ -94,6 +94,9 @@ int merge_joblog_parse(struct merge *m, uint32_t k, size_t size, char *err, size
 		*nl = '\0';
 		if (lineno == 1 && !(s->layout = joblog_header_layout(p, (size_t)(nl - p))))
 			return bad(err, errlen, s->dir, 1, "not a oneshot job-log header");
+		/* A shard is a run of ours: its log has State and Attempt. */
+		if (lineno == 1 && s->layout == JOBLOG_PARALLEL)
+			return bad(err, errlen, s->dir, 1, "a GNU parallel job log, not a shard's");
 		if (lineno > 1 && (ret = add_line(m, k, p, (size_t)(nl - p), lineno, err, errlen)))
 			return ret;
 	}

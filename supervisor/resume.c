@@ -22,8 +22,9 @@ static int check_line(const char *line, size_t linelen, uint64_t lineno, int lay
 	const char *why = NULL;
 	int64_t i;
 
-	/* WHY is set by a refused parse, or here */
-	if (!joblog_line_parse(line, linelen, layout, &l, &why) && l.seq > t->listed)
+	/* WHY is set by a refused parse, or here.  Another tool may have
+	 * appended to the log in its own layout (GNU parallel's --resume). */
+	if (joblog_line_parse_mixed(line, linelen, layout, &l, &why) > 0 && l.seq > t->listed)
 		why = "task number above the task list's";
 	if (why) {
 		snprintf(err, len, "joblog:%llu: not a job-log line of this task list (%s)",
@@ -71,7 +72,8 @@ static int read_log(int dirfd, const struct tasklist *t, unsigned char *done,
 		if (++lineno == 1) {
 			*layout = joblog_header_layout(line, (size_t)n);
 			if (!*layout) {
-				snprintf(err, len, "joblog:1: not a oneshot job log header");
+				snprintf(err, len, "joblog:1: not a job log header (oneshot's or "
+					 "GNU parallel's)");
 				ret = -EINVAL;
 			}
 			continue;
