@@ -79,6 +79,19 @@ done
 [ -z "$(cd "$DEST" && find . -type f -name quickstart)" ] ||
 	fail "examples/quickstart (builds from a checkout) was installed"
 
+# bash completion (unless configured out): the file, and a link to it under
+# each program's name, where bash-completion looks
+if grep -q '^bashcompletiondir = .' "$ONESHOT_BUILDDIR/Makefile"; then
+	installed "bash-completion/completions/oneshot" &&
+		{ cmp -s "$INSTALLED" "$ONESHOT_SRCDIR/completions/oneshot" ||
+			fail "installed completions/oneshot differs from the source"; }
+	for prog in oneshotd-supervise oneshot-ps oneshot-ctl; do
+		link=$(cd "$DEST" && find . -type l -path "*/bash-completion/completions/$prog")
+		assert_eq oneshot "$( [ -n "$link" ] && readlink "$DEST/$link")" \
+			"installed bash completion for $prog: a link to oneshot"
+	done
+fi
+
 # the installed supervisor runs a task that uses the installed examples
 installed bin/oneshotd-supervise
 bin=$INSTALLED
