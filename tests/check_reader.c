@@ -77,6 +77,8 @@ static void tables_teardown(void)
 	unlink_run("junk");
 	unlink_run("busy");
 	unlink_run("fifo");
+	unlink_run("queue");
+	unlink_run("qsort");
 }
 
 /* A table of N tasks for run TAG, created and filled by this process. */
@@ -264,6 +266,265 @@ START_TEST(test_fifo_refused)
 }
 END_TEST
 
+/* ------------------------------------------------------ a queue's table */
+
+/* A queue run TAG of QSIZE slots, no task yet, ids to be given from 1. */
+static void make_queue(const char *tag, uint32_t qsize, struct os_table *t)
+{
+	char run[OS_NAME_MAX + 1];
+	struct os_table_spec spec;
+
+	run_name(run, sizeof(run), tag);
+	memset(&spec, 0, sizeof(spec));
+	spec.name = run;
+	spec.cap = 2;
+	spec.queue_size = qsize;
+	spec.next_id = 1;
+	spec.logdir = "/nonexistent/queue logs";
+	spec.flags = OS_RUN_QUEUE;
+	ck_assert_int_eq(os_table_create(&spec, t), 0);
+	/* Open, as once its endpoint listens. */
+	ck_assert_uint_eq(atomic_load(&t->hdr->queue_open), 0);
+	atomic_store(&t->hdr->queue_open, 1);
+}
+
+/* Add task ID (CMD) in slot I, as the supervisor does: the id given out
+ * first, then the slot reused. */
+static void queue_put(struct os_table *t, uint32_t i, uint32_t id, const char *cmd)
+{
+	if (atomic_load(&t->hdr->next_id) <= id)
+		atomic_store(&t->hdr->next_id, id + 1);
+	ck_assert_int_eq(os_slot_reuse(t, os_table_slot(t, i), id, cmd, (uint32_t)strlen(cmd), 0),
+			 0);
+}
+
+static void queue_move(struct os_table *t, uint32_t i, enum os_event ev)
+{
+	ck_assert_int_eq(os_slot_transition(t, os_table_slot(t, i), ev, OS_REASON_NONE, NULL), 0);
+}
+
+/*
+ * The queue the tests below read, slots [7, 2, 3, 6, 4, unused]: tasks 1..3
+ * first; 1 completes and its slot goes to 7; 5 fails and its slot goes to
+ * 6; 2 runs.  Tasks 1 and 5 are gone from the table but stay counted.
+ */
+static void make_reused_queue(struct os_table *t)
+{
+	make_queue("queue", 6, t);
+	queue_put(t, 0, 1, "true");
+	queue_put(t, 1, 2, "printf '\"\\x01\xff'");
+	queue_put(t, 2, 3, "sleep\t60");
+	queue_move(t, 0, OS_EV_START);
+	queue_move(t, 0, OS_EV_FINISH);
+	queue_put(t, 4, 4, "echo four");
+	queue_put(t, 3, 5, "echo five");
+	queue_move(t, 3, OS_EV_FAIL);
+	queue_put(t, 3, 6, "echo six");
+	queue_put(t, 0, 7, "echo seven");
+	os_slot_write_begin(os_table_slot(t, 1));
+	queue_move(t, 1, OS_EV_START);
+	atomic_store(&os_table_slot(t, 1)->task_pid, 4242);
+	os_slot_write_end(os_table_slot(t, 1));
+	ck_assert_ptr_null(os_table_validate(t->hdr, t->size));
+}
+
+static const struct {
+	uint32_t id, slot, state;
+	const char *cmd;
+} reused_tasks[] = {
+	{ 2, 1, OS_RUNNING, "printf '\"\\x01\xff'" },
+	{ 3, 2, OS_CREATED, "sleep\t60" },
+	{ 4, 4, OS_CREATED, "echo four" },
+	{ 6, 3, OS_CREATED, "echo six" },
+	{ 7, 0, OS_CREATED, "echo seven" },
+};
+#define NREUSED (sizeof(reused_tasks) / sizeof(reused_tasks[0]))
+
+START_TEST(test_queue_snapshot)
+{
+	char run[OS_NAME_MAX + 1];
+	struct os_table t;
+	struct os_run r;
+	const char *why = NULL;
+
+	make_reused_queue(&t);
+	run_name(run, sizeof(run), "queue");
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_int_eq(r.queue, 1);
+	ck_assert_int_eq(r.queue_open, 1);
+	ck_assert_uint_eq(r.next_id, 8);
+	ck_assert_uint_eq(r.slots, 6);
+	ck_assert_int_eq(r.alive, 1);
+	ck_assert_str_eq(r.logdir, "/nonexistent/queue logs");
+	/* Every task added so far, from the header's counts. */
+	ck_assert_uint_eq(r.total, 7);
+	ck_assert_uint_eq(r.counts[OS_CREATED], 4);
+	ck_assert_uint_eq(r.counts[OS_RUNNING], 1);
+	ck_assert_uint_eq(r.counts[OS_IDLE], 0);
+	ck_assert_uint_eq(r.counts[OS_INTERRUPTED], 0);
+	ck_assert_uint_eq(r.counts[OS_COMPLETED], 1);
+	ck_assert_uint_eq(r.counts[OS_FAILED], 1);
+	/* The tasks the table holds, in id order, each with its own command. */
+	ck_assert_uint_eq(r.ntasks, NREUSED);
+	for (uint32_t k = 0; k < NREUSED; k++) {
+		const struct os_task *task = &r.tasks[k];
+
+		ck_assert_uint_eq(task->v.id, reused_tasks[k].id);
+		ck_assert_uint_eq(task->slot, reused_tasks[k].slot);
+		ck_assert_uint_eq(task->v.state, reused_tasks[k].state);
+		ck_assert_int_eq(task->busy, 0);
+		ck_assert_int_eq(task->logged, 0);
+		ck_assert_uint_eq(task->cmd_len, strlen(reused_tasks[k].cmd));
+		ck_assert_uint_lt(task->cmd_pos + task->cmd_len, r.strings_len);
+		ck_assert_str_eq(r.strings + task->cmd_pos, reused_tasks[k].cmd);
+	}
+	ck_assert_int_eq(r.tasks[0].v.task_pid, 4242);
+	os_run_free(&r);
+
+	/* Counts only: the header's, no tasks copied. */
+	atomic_store(&t.hdr->queue_open, 0);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_COUNTS, &r, &why), 0);
+	ck_assert_int_eq(r.queue, 1);
+	ck_assert_int_eq(r.queue_open, 0);
+	ck_assert_uint_eq(r.total, 7);
+	ck_assert_uint_eq(r.counts[OS_CREATED], 4);
+	ck_assert_uint_eq(r.counts[OS_FAILED], 1);
+	ck_assert_uint_eq(r.ntasks, 0);
+	ck_assert_ptr_null(r.tasks);
+	os_run_free(&r);
+
+	/* A slot whose writer is inside its section (being reused, or stuck)
+	 * is left out, not shown torn. */
+	os_slot_write_begin(os_table_slot(&t, 3));
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_uint_eq(r.ntasks, NREUSED - 1);
+	for (uint32_t k = 0; k < r.ntasks; k++)
+		ck_assert_uint_ne(r.tasks[k].v.id, 6);
+	ck_assert_uint_eq(r.tasks[3].v.id, 7);
+	ck_assert_str_eq(r.strings + r.tasks[3].cmd_pos, "echo seven");
+	os_run_free(&r);
+	os_slot_write_end(os_table_slot(&t, 3));
+
+	/* A state word out of range is an invalid table. */
+	atomic_store(&os_table_slot(&t, 4)->state, OS_STATE_COUNT);
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), -EPROTO);
+	ck_assert_str_eq(why, "task state out of range");
+	os_run_free(&r);
+	os_table_close(&t);
+	unlink_run("queue");
+}
+END_TEST
+
+/* os_run_task in a queue: a linear search over slots in no order; ids no
+ * longer (or not yet) in the table are -ENOENT, a slot held by a writer
+ * -EAGAIN. */
+START_TEST(test_queue_task)
+{
+	static const uint32_t absent[] = { 1, 5, 8, 9, UINT32_MAX };
+	char run[OS_NAME_MAX + 1];
+	struct os_table t, rd;
+	struct os_slot_view v;
+	struct os_gen gen;
+	const char *why = NULL;
+	uint32_t index;
+
+	make_reused_queue(&t);
+	run_name(run, sizeof(run), "queue");
+	ck_assert_int_eq(os_run_open(geteuid(), run, &rd, &gen, &why), 0);
+	for (uint32_t k = 0; k < NREUSED; k++) {
+		memset(&v, 0, sizeof(v));
+		index = UINT32_MAX;
+		ck_assert_int_eq(os_run_task(&rd, &gen, reused_tasks[k].id, &v, &index), 0);
+		ck_assert_uint_eq(v.id, reused_tasks[k].id);
+		ck_assert_uint_eq(v.state, reused_tasks[k].state);
+		ck_assert_uint_eq(index, reused_tasks[k].slot);
+	}
+	ck_assert_int_eq(os_run_task(&rd, &gen, 2, &v, NULL), 0);
+	ck_assert_int_eq(v.task_pid, 4242);
+	for (size_t k = 0; k < sizeof(absent) / sizeof(absent[0]); k++)
+		ck_assert_msg(os_run_task(&rd, &gen, absent[k], &v, &index) == -ENOENT,
+			      "task %u found", absent[k]);
+	/* The slot of task 6 held by a writer: not "no such task". */
+	os_slot_write_begin(os_table_slot(&t, 3));
+	ck_assert_int_eq(os_run_task(&rd, &gen, 6, &v, &index), -EAGAIN);
+	ck_assert_int_eq(os_run_task(&rd, &gen, 4, &v, &index), 0);
+	os_slot_write_end(os_table_slot(&t, 3));
+	/* Reused under the reader's mapping: the new task is found, the old
+	 * one is gone. */
+	queue_move(&t, 3, OS_EV_FAIL);
+	queue_put(&t, 3, 8, "echo eight");
+	ck_assert_int_eq(os_run_task(&rd, &gen, 8, &v, &index), 0);
+	ck_assert_uint_eq(index, 3);
+	ck_assert_int_eq(os_run_task(&rd, &gen, 6, &v, &index), -ENOENT);
+	os_table_close(&rd);
+	os_table_close(&t);
+	unlink_run("queue");
+}
+END_TEST
+
+/* Many slots given ids in a shuffled order: the copy is in id order, each
+ * task with its own slot and command. */
+START_TEST(test_queue_sorted)
+{
+	enum { N = 64 };
+	uint32_t slot_of_id[N + 1];
+	char run[OS_NAME_MAX + 1], cmd[32];
+	struct os_table t;
+	struct os_run r;
+	const char *why = NULL;
+
+	make_queue("qsort", N, &t);
+	for (uint32_t id = 1; id <= N; id++)
+		slot_of_id[id] = (id * 37u) % N; /* 37 is prime to 64: a permutation */
+	for (uint32_t id = 1; id <= N; id++) {
+		snprintf(cmd, sizeof(cmd), "echo %u", id);
+		queue_put(&t, slot_of_id[id], id, cmd);
+	}
+	ck_assert_uint_ne(os_table_slot(&t, 0)->id, 1);
+	run_name(run, sizeof(run), "qsort");
+	ck_assert_int_eq(os_run_snapshot(geteuid(), run, OS_LOAD_TASKS, &r, &why), 0);
+	ck_assert_uint_eq(r.ntasks, N);
+	ck_assert_uint_eq(r.total, N);
+	ck_assert_uint_eq(r.slots, N);
+	ck_assert_uint_eq(r.next_id, N + 1);
+	for (uint32_t k = 0; k < N; k++) {
+		snprintf(cmd, sizeof(cmd), "echo %u", k + 1);
+		ck_assert_uint_eq(r.tasks[k].v.id, k + 1);
+		ck_assert_uint_eq(r.tasks[k].slot, slot_of_id[k + 1]);
+		ck_assert_str_eq(r.strings + r.tasks[k].cmd_pos, cmd);
+	}
+	os_run_free(&r);
+	os_table_close(&t);
+	unlink_run("qsort");
+}
+END_TEST
+
+/* A batch's os_run_task: the binary search over ids in slot order. */
+START_TEST(test_batch_task)
+{
+	char run[OS_NAME_MAX + 1];
+	struct os_table t, rd;
+	struct os_slot_view v;
+	struct os_gen gen;
+	const char *why = NULL;
+	uint32_t index;
+
+	make_table("snap", 5, &t);
+	run_name(run, sizeof(run), "snap");
+	ck_assert_int_eq(os_run_open(geteuid(), run, &rd, &gen, &why), 0);
+	for (uint32_t id = 1; id <= 5; id++) {
+		ck_assert_int_eq(os_run_task(&rd, &gen, id, &v, &index), 0);
+		ck_assert_uint_eq(v.id, id);
+		ck_assert_uint_eq(index, id - 1);
+	}
+	ck_assert_int_eq(os_run_task(&rd, &gen, 0, &v, &index), -ENOENT);
+	ck_assert_int_eq(os_run_task(&rd, &gen, 6, &v, &index), -ENOENT);
+	os_table_close(&rd);
+	os_table_close(&t);
+	unlink_run("snap");
+}
+END_TEST
+
 Suite *make_reader_suite(void)
 {
 	Suite *s = suite_create("reader");
@@ -280,6 +541,10 @@ Suite *make_reader_suite(void)
 	tcase_add_test(tables, test_truncated_under_reader);
 	tcase_add_test(tables, test_random_bytes);
 	tcase_add_test(tables, test_fifo_refused);
+	tcase_add_test(tables, test_queue_snapshot);
+	tcase_add_test(tables, test_queue_task);
+	tcase_add_test(tables, test_queue_sorted);
+	tcase_add_test(tables, test_batch_task);
 	suite_add_tcase(s, tables);
 	return s;
 }

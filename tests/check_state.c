@@ -23,6 +23,7 @@
 #include "shm/slot.h"
 #include "shm/state.h"
 #include "shm/table.h"
+#include "shm/util.h"
 
 #define RACE_ROUNDS 500u /* forked pairs of racers; see RACE_SLOTS */
 
@@ -62,7 +63,8 @@ static const struct {
 /* Set in the runner process (unchecked fixture) so that it can remove the
  * objects even when a forked test dies before its own cleanup. */
 static char run_pairs[OS_NAME_MAX + 1], run_walk[OS_NAME_MAX + 1],
-	run_race[OS_NAME_MAX + 1], run_req[OS_NAME_MAX + 1], run_wait[OS_NAME_MAX + 1];
+	run_race[OS_NAME_MAX + 1], run_req[OS_NAME_MAX + 1], run_wait[OS_NAME_MAX + 1],
+	run_queue[OS_NAME_MAX + 1];
 
 static int expected_next(enum os_event event, uint32_t from)
 {
@@ -89,6 +91,7 @@ static void names_setup(void)
 	snprintf(run_race, sizeof(run_race), "check-state-%ld-race", pid);
 	snprintf(run_req, sizeof(run_req), "check-state-%ld-req", pid);
 	snprintf(run_wait, sizeof(run_wait), "check-state-%ld-wait", pid);
+	snprintf(run_queue, sizeof(run_queue), "check-state-%ld-queue", pid);
 }
 
 static void names_teardown(void)
@@ -98,6 +101,7 @@ static void names_teardown(void)
 	unlink_run(run_race);
 	unlink_run(run_req);
 	unlink_run(run_wait);
+	unlink_run(run_queue);
 }
 
 /* A table of N tasks, all "true", that the test owns. */
@@ -665,6 +669,417 @@ START_TEST(test_finish_interrupt_race)
 }
 END_TEST
 
+/* --- a queue's slots reused (os_slot_reuse) --------------------------------- */
+
+/* A queue of QSIZE slots, tasks 1..N ("true") in the first N, the next id
+ * NEXT_ID. */
+static void make_queue(const char *run, uint32_t qsize, uint32_t n, uint32_t next_id,
+		       struct os_table *t)
+{
+	const char *cmds[8];
+	uint32_t lens[8];
+	struct os_table_spec spec = {
+		.name = run, .slot_count = n, .cap = 2, .cmds = cmds, .cmd_lens = lens,
+		.queue_size = qsize, .next_id = next_id, .logdir = "/nonexistent/logs",
+		.idle_after_ms = 1000, .grace_ms = 1000, .flags = OS_RUN_QUEUE,
+	};
+	int err;
+
+	ck_assert_uint_le(n, 8);
+	for (uint32_t i = 0; i < n; i++) {
+		cmds[i] = "true";
+		lens[i] = 4;
+	}
+	err = os_table_create(&spec, t);
+	ck_assert_msg(err == 0, "os_table_create(%s): %s", run, strerror(-err));
+}
+
+/* Slot S's command, checked to be NUL-terminated in its box. */
+static const char *command_of(const struct os_table *t, const struct os_slot *s, uint32_t *len)
+{
+	const char *cmd = os_slot_command(t, s, len);
+
+	ck_assert_ptr_nonnull(cmd);
+	ck_assert_uint_eq(s->cmd_off, os_queue_box_off(t->hdr, (uint32_t)(s - t->slots)));
+	ck_assert_int_eq(cmd[*len], '\0');
+	return cmd;
+}
+
+/* What a worker leaves in a slot at its end: every per-attempt field set. */
+static void dirty_attempt(struct os_slot *s)
+{
+	os_slot_write_begin(s);
+	atomic_store(&s->reason, OS_REASON_TIMEOUT);
+	atomic_store(&s->worker_pid, 4000);
+	atomic_store(&s->task_pid, 4001);
+	atomic_store(&s->exit_code, 3);
+	atomic_store(&s->term_signal, 9);
+	atomic_store(&s->start_real_ns, 11);
+	atomic_store(&s->end_real_ns, 12);
+	atomic_store(&s->start_mono_ns, 13);
+	atomic_store(&s->end_mono_ns, 14);
+	atomic_store(&s->output_mono_ns, 15);
+	atomic_store(&s->output_bytes, 16);
+	atomic_store(&s->winsize, 24u << 16 | 80u);
+	atomic_store(&s->steer_key[0], 17);
+	atomic_store(&s->steer_key[1], 18);
+	atomic_store(&s->waiting_mono_ns, 19);
+	atomic_store(&s->waiting_why, OS_WAIT_BELL);
+	os_slot_set_message(s, "it ended");
+	os_slot_write_end(s);
+	atomic_store(&s->interrupt_request, OS_REASON_SHUTDOWN);
+}
+
+/* A fresh task in slot S: ID, ATTEMPT, every per-attempt field clear. */
+static void assert_fresh(const struct os_slot *s, uint32_t id, uint32_t attempt)
+{
+	struct os_slot_view v;
+
+	ck_assert_uint_eq(atomic_load(&s->seq) & 1u, 0);
+	ck_assert_int_eq(os_slot_snapshot(s, &v), 0);
+	ck_assert_uint_eq(v.id, id);
+	ck_assert_uint_eq(v.state, OS_CREATED);
+	ck_assert_uint_eq(v.attempt, attempt);
+	ck_assert_uint_eq(v.reason, OS_REASON_NONE);
+	ck_assert_int_eq(v.worker_pid, 0);
+	ck_assert_int_eq(v.task_pid, 0);
+	ck_assert_int_eq(v.exit_code, -1);
+	ck_assert_int_eq(v.term_signal, 0);
+	ck_assert_int_eq(v.start_real_ns, 0);
+	ck_assert_int_eq(v.end_real_ns, 0);
+	ck_assert_int_eq(v.start_mono_ns, 0);
+	ck_assert_int_eq(v.end_mono_ns, 0);
+	ck_assert_int_eq(v.output_mono_ns, 0);
+	ck_assert_uint_eq(v.output_bytes, 0);
+	ck_assert_uint_eq(v.winsize, 0);
+	ck_assert_uint_eq(v.steer_key[0], 0);
+	ck_assert_uint_eq(v.steer_key[1], 0);
+	ck_assert_int_eq(v.waiting_mono_ns, 0);
+	ck_assert_uint_eq(v.waiting_why, OS_WAIT_NONE);
+	ck_assert_str_eq(v.message, "");
+	ck_assert_uint_eq(os_slot_interrupt_requested(s), OS_REASON_NONE);
+	ck_assert_uint_eq(atomic_load(&((struct os_slot *)s)->logged_state), OS_CREATED);
+}
+
+/* A batch's slots are never reused; a queue's task that has not ended
+ * keeps its slot; a command longer than a box is refused.  Nothing of the
+ * slot or the counts moves on a refusal. */
+START_TEST(test_reuse_refused)
+{
+	static const uint32_t live[] = { OS_CREATED, OS_RUNNING, OS_IDLE };
+	char *longest = malloc(OS_CMD_MAX + 1);
+	struct os_table t;
+	struct os_slot *s;
+	uint32_t counts[8], seq, len;
+
+	make_table(run_pairs, 2, &t);
+	s = os_table_slot(&t, 0);
+	drive_to(&t, s, OS_COMPLETED);
+	seq = atomic_load(&s->seq);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 3, "echo", 4, 0), -EINVAL);
+	ck_assert_uint_eq(atomic_load(&s->seq), seq);
+	ck_assert_uint_eq(s->id, 1);
+	ck_assert_uint_eq(atomic_load(&s->state), OS_COMPLETED);
+	assert_counts(&t);
+	drop_table(run_pairs, &t);
+
+	make_queue(run_queue, 4, 3, 10, &t);
+	for (uint32_t i = 0; i < 3; i++) {
+		s = os_table_slot(&t, i);
+		drive_to(&t, s, live[i]);
+		memcpy(counts, (const void *)t.hdr->counts, sizeof(counts));
+		seq = atomic_load(&s->seq);
+		ck_assert_msg(os_slot_reuse(&t, s, 5 + i, "echo new", 8, 0) == -EPERM,
+			      "slot of a %s task reused", os_state_name(live[i]));
+		ck_assert_uint_eq(atomic_load(&s->seq), seq);
+		ck_assert_uint_eq(s->id, i + 1);
+		ck_assert_uint_eq(atomic_load(&s->state), live[i]);
+		ck_assert_str_eq(command_of(&t, s, &len), "true");
+		ck_assert_mem_eq((const void *)t.hdr->counts, counts, sizeof(counts));
+	}
+	/* One byte past a box: refused before anything is written. */
+	s = os_table_slot(&t, 3);
+	ck_assert_ptr_nonnull(longest);
+	memset(longest, 'x', OS_CMD_MAX + 1);
+	seq = atomic_load(&s->seq);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 8, longest, OS_CMD_MAX + 1, 0), -EINVAL);
+	ck_assert_uint_eq(atomic_load(&s->seq), seq);
+	ck_assert_uint_eq(s->id, 0);
+	ck_assert_uint_eq(s->cmd_len, 0);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 3);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	free(longest);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
+/* An unused slot (id 0) gets its first task: id, command in its box,
+ * attempt, CREATED counted once; the seq even again, two steps on. */
+START_TEST(test_reuse_unused_slot)
+{
+	struct os_table t;
+	struct os_slot *s;
+	const char *cmd;
+	uint32_t seq, len;
+
+	make_queue(run_queue, 3, 0, 1, &t);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 0);
+	atomic_store(&t.hdr->next_id, 3); /* given out before a slot shows them */
+	s = os_table_slot(&t, 1);
+	seq = atomic_load(&s->seq);
+	ck_assert_uint_eq(seq, 0);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 1, "echo 'a\tb' \"c\"", 15, 0), 0);
+	ck_assert_uint_eq(atomic_load(&s->seq), seq + 2);
+	assert_fresh(s, 1, 1);
+	cmd = command_of(&t, s, &len);
+	ck_assert_uint_eq(len, 15);
+	ck_assert_str_eq(cmd, "echo 'a\tb' \"c\"");
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 1);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 1);
+	/* Only the bytes given are copied: CMD need not end in a NUL. */
+	s = os_table_slot(&t, 2);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 2, "sleep 1; more", 7, 2), 0);
+	assert_fresh(s, 2, 3);
+	ck_assert_str_eq(command_of(&t, s, &len), "sleep 1");
+	ck_assert_uint_eq(len, 7);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 2);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 2);
+	/* Slot 0 is untouched, and the table valid all along. */
+	ck_assert_uint_eq(os_table_slot(&t, 0)->id, 0);
+	ck_assert_uint_eq(os_table_slot(&t, 0)->cmd_len, 0);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	/* The new task runs through the machine like any other. */
+	ck_assert_int_eq(os_slot_transition(&t, s, OS_EV_START, OS_REASON_NONE, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_RUNNING]), 1);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 1);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 2);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
+/* Loop test, _i the terminal state: a slot whose task ended so gets a new
+ * one, twice; the old task stays counted in its end state, the new one is
+ * counted CREATED; every per-attempt field is cleared; the pages of a
+ * longer old command past the new one's are given back (read as zeros). */
+START_TEST(test_reuse_ended)
+{
+	static const uint32_t terminal[] = { OS_COMPLETED, OS_FAILED, OS_INTERRUPTED };
+	const uint32_t end = terminal[_i];
+	enum { LONG = 10000 };
+	char *long_cmd = malloc(LONG);
+	struct os_table t;
+	struct os_slot *s;
+	const char *cmd;
+	uint32_t seq, len;
+
+	ck_assert_ptr_nonnull(long_cmd);
+	memset(long_cmd, 'x', LONG);
+	make_queue(run_queue, 2, 2, 3, &t);
+	s = os_table_slot(&t, 0);
+	drive_to(&t, s, end);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 1);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[end]), 1);
+
+	atomic_store(&t.hdr->next_id, 4);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 3, long_cmd, LONG, 0), 0);
+	assert_fresh(s, 3, 1);
+	cmd = command_of(&t, s, &len);
+	ck_assert_uint_eq(len, LONG);
+	ck_assert_int_eq(memcmp(cmd, long_cmd, LONG), 0);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 2);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[end]), 1);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 3);
+
+	drive_to(&t, s, end);
+	dirty_attempt(s);
+	atomic_store(&t.hdr->next_id, 5);
+	seq = atomic_load(&s->seq);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 4, "echo short", 10, 1), 0);
+	ck_assert_uint_eq(atomic_load(&s->seq), seq + 2);
+	assert_fresh(s, 4, 2);
+	cmd = command_of(&t, s, &len);
+	ck_assert_uint_eq(len, 10);
+	ck_assert_str_eq(cmd, "echo short");
+	/* The old command's pages past the new one's first are holes now. */
+	for (size_t i = 4096; i < LONG; i++)
+		if (cmd[i] != '\0')
+			ck_abort_msg("box byte %zu still holds %#x", i,
+				     (unsigned)(unsigned char)cmd[i]);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 2);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[end]), 2);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 4);
+	/* The neighbour is as it was. */
+	ck_assert_uint_eq(os_table_slot(&t, 1)->id, 2);
+	ck_assert_str_eq(command_of(&t, os_table_slot(&t, 1), &len), "true");
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	/* The new task starts, and the counts move as for any task. */
+	ck_assert_int_eq(os_slot_transition(&t, s, OS_EV_START, OS_REASON_NONE, NULL), 0);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_CREATED]), 1);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[OS_RUNNING]), 1);
+	ck_assert_uint_eq(atomic_load(&t.hdr->counts[end]), 2);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 4);
+	free(long_cmd);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
+/* The longest command fills the last slot's box, its NUL the table's last
+ * byte; os_slot_snapshot_command hands back all of it. */
+START_TEST(test_reuse_longest)
+{
+	char *longest = malloc(OS_CMD_MAX + 1), *copy = malloc(OS_CMD_MAX + 1);
+	struct os_slot_view v;
+	struct os_table t;
+	struct os_slot *s;
+	const char *cmd;
+	uint32_t len = 0;
+
+	ck_assert_ptr_nonnull(longest);
+	ck_assert_ptr_nonnull(copy);
+	for (uint32_t i = 0; i < OS_CMD_MAX; i++)
+		longest[i] = (char)('a' + i % 26);
+	make_queue(run_queue, 2, 1, 2, &t);
+	atomic_store(&t.hdr->next_id, 3);
+	s = os_table_slot(&t, 1);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 2, longest, OS_CMD_MAX, 0), 0);
+	cmd = command_of(&t, s, &len);
+	ck_assert_uint_eq(len, OS_CMD_MAX);
+	ck_assert_int_eq(memcmp(cmd, longest, OS_CMD_MAX), 0);
+	ck_assert_ptr_eq(cmd + OS_CMD_MAX, (const char *)t.hdr + t.size - 1);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	memset(copy, 'z', OS_CMD_MAX + 1);
+	ck_assert_int_eq(os_slot_snapshot_command(&t, s, &v, copy, &len), 0);
+	ck_assert_uint_eq(v.id, 2);
+	ck_assert_uint_eq(len, OS_CMD_MAX);
+	ck_assert_int_eq(memcmp(copy, longest, OS_CMD_MAX), 0);
+	ck_assert_int_eq(copy[OS_CMD_MAX], '\0');
+	free(longest);
+	free(copy);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
+/* os_slot_snapshot_command: the view and the command of one moment; a
+ * writer stuck inside its section gives -EAGAIN, not a torn copy. */
+START_TEST(test_snapshot_command)
+{
+	char cmd[OS_CMD_MAX + 1];
+	struct os_slot_view v;
+	struct os_table t;
+	struct os_slot *s;
+	uint32_t len;
+
+	make_queue(run_queue, 2, 1, 2, &t);
+	s = os_table_slot(&t, 0);
+	len = 99;
+	memset(cmd, 'z', 16);
+	ck_assert_int_eq(os_slot_snapshot_command(&t, s, &v, cmd, &len), 0);
+	ck_assert_uint_eq(v.id, 1);
+	ck_assert_uint_eq(v.state, OS_CREATED);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_str_eq(cmd, "true");
+	/* An unused slot: id 0, an empty command. */
+	ck_assert_int_eq(os_slot_snapshot_command(&t, os_table_slot(&t, 1), &v, cmd, &len), 0);
+	ck_assert_uint_eq(v.id, 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(cmd, "");
+
+	drive_to(&t, s, OS_FAILED);
+	atomic_store(&t.hdr->next_id, 3);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 2, "printf second", 13, 0), 0);
+	ck_assert_int_eq(os_slot_snapshot_command(&t, s, &v, cmd, &len), 0);
+	ck_assert_uint_eq(v.id, 2);
+	ck_assert_uint_eq(v.state, OS_CREATED);
+	ck_assert_uint_eq(len, 13);
+	ck_assert_str_eq(cmd, "printf second");
+
+	os_slot_write_begin(s);
+	ck_assert_int_eq(os_slot_snapshot_command(&t, s, &v, cmd, &len), -EAGAIN);
+	os_slot_write_end(s);
+	ck_assert_int_eq(os_slot_snapshot_command(&t, s, &v, cmd, &len), 0);
+	ck_assert_uint_eq(v.id, 2);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
+/* The command a reuse gives task ID: its id in it, its length and filler
+ * from the id, so that a copy mixing two reuses cannot pass for either. */
+static uint32_t race_command(uint32_t id, char *buf)
+{
+	uint32_t len = 32 + (id % 7) * 1500;
+	int n = snprintf(buf, 32, "task %u:", id);
+
+	memset(buf + n, 'a' + (int)(id % 26), len - (uint32_t)n);
+	return len;
+}
+
+/* A forked writer reuses one slot over and over (each task failed, then
+ * the slot given the next id) while this process snapshots it: every view
+ * must come with its own task's command. */
+START_TEST(test_snapshot_command_race)
+{
+	_Atomic uint32_t *stop = mmap(NULL, sizeof(*stop), PROT_READ | PROT_WRITE,
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	char *want = malloc(OS_CMD_MAX + 1), *got = malloc(OS_CMD_MAX + 1);
+	uint32_t ok = 0, busy = 0, ids_seen = 0, last_id = 0, len;
+	struct os_slot_view v;
+	struct os_table t;
+	struct os_slot *s;
+	int64_t deadline;
+	pid_t pid;
+	int status;
+
+	ck_assert_ptr_ne(stop, MAP_FAILED);
+	ck_assert_ptr_nonnull(want);
+	ck_assert_ptr_nonnull(got);
+	make_queue(run_queue, 1, 0, UINT32_MAX, &t);
+	s = os_table_slot(&t, 0);
+	len = race_command(1, want);
+	ck_assert_int_eq(os_slot_reuse(&t, s, 1, want, len, 0), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (uint32_t id = 2; !atomic_load(stop); id++) {
+			uint32_t n = race_command(id, want);
+
+			if (os_slot_transition(&t, s, OS_EV_FAIL, OS_REASON_NONE, NULL) != 0 ||
+			    os_slot_reuse(&t, s, id, want, n, 0) != 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	deadline = os_now_mono_ns() + 3000000000LL;
+	while ((ok < 20000 || ids_seen < 100) && os_now_mono_ns() < deadline) {
+		if (os_slot_snapshot_command(&t, s, &v, got, &len) < 0) {
+			busy++;
+			continue;
+		}
+		ok++;
+		if (v.id != last_id) {
+			ids_seen++;
+			last_id = v.id;
+		}
+		if (len != race_command(v.id, want) || memcmp(got, want, len) != 0 ||
+		    got[len] != '\0' || v.attempt != 1 ||
+		    (v.state != OS_CREATED && v.state != OS_FAILED))
+			ck_abort_msg("snapshot %u: task %u (%s, attempt %u) with a command of "
+				     "%u bytes: \"%.20s...\"", ok, v.id, os_state_name(v.state),
+				     v.attempt, len, got);
+	}
+	atomic_store(stop, 1);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "writer failed: status %#x", status);
+	ck_assert_msg(ok >= 1000 && ids_seen >= 10, "%u snapshots (%u busy), %u tasks seen",
+		      ok, busy, ids_seen);
+	munmap(stop, sizeof(*stop));
+	free(want);
+	free(got);
+	drop_table(run_queue, &t);
+}
+END_TEST
+
 /* --- interrupt requests (the supervisor's word in the slot) --------------- */
 
 START_TEST(test_interrupt_request)
@@ -876,6 +1291,7 @@ Suite *make_state_suite(void)
 	TCase *race = tcase_create("race");
 	TCase *req = tcase_create("interrupt request");
 	TCase *waiting = tcase_create("waiting for input");
+	TCase *queue = tcase_create("queue slots");
 
 	tcase_add_unchecked_fixture(tc, names_setup, names_teardown);
 	tcase_add_loop_test(tc, test_every_pair, 0, OS_EVENT_COUNT * OS_STATE_COUNT);
@@ -895,6 +1311,15 @@ Suite *make_state_suite(void)
 	tcase_set_timeout(race, 60);
 	tcase_add_test(race, test_finish_interrupt_race);
 	suite_add_tcase(s, race);
+
+	tcase_add_unchecked_fixture(queue, names_setup, names_teardown);
+	tcase_add_test(queue, test_reuse_refused);
+	tcase_add_test(queue, test_reuse_unused_slot);
+	tcase_add_loop_test(queue, test_reuse_ended, 0, 3);
+	tcase_add_test(queue, test_reuse_longest);
+	tcase_add_test(queue, test_snapshot_command);
+	tcase_add_test(queue, test_snapshot_command_race);
+	suite_add_tcase(s, queue);
 
 	tcase_add_unchecked_fixture(req, names_setup, names_teardown);
 	tcase_add_test(req, test_interrupt_request);

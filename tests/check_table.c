@@ -20,7 +20,7 @@
 #include "shm/table.h"
 
 static const char *const suffixes[] = {
-	"open", "live", "busy", "valid", "mode", "owner", "proto", "args",
+	"open", "live", "busy", "valid", "mode", "owner", "proto", "args", "queue", "qvalid",
 };
 #define NSUFFIXES (sizeof(suffixes) / sizeof(suffixes[0]))
 
@@ -495,6 +495,381 @@ START_TEST(test_validate_every_cut)
 }
 END_TEST
 
+/* --- queue tables (OS_RUN_QUEUE) ------------------------------------------ */
+
+/* A queue of QSIZE slots whose first N hold tasks 1..N (commands[]), the
+ * next id NEXT_ID; ATTEMPTS (or NULL) as attempts_before. */
+static int create_queue(const char *suffix, uint32_t qsize, uint32_t n, uint32_t next_id,
+			const uint32_t *attempts, struct os_table *t)
+{
+	char run[OS_NAME_MAX + 1];
+	const char *cmds[8];
+	uint32_t lens[8];
+	struct os_table_spec spec = {
+		.name = run, .slot_count = n, .cap = 3, .cmds = cmds, .cmd_lens = lens,
+		.queue_size = qsize, .next_id = next_id, .attempts_before = attempts,
+		.logdir = logdir, .idle_after_ms = 1500, .grace_ms = 2000,
+		.flags = OS_RUN_QUEUE | OS_RUN_CRLF,
+	};
+
+	ck_assert_uint_le(n, 8);
+	for (uint32_t i = 0; i < n; i++) {
+		cmds[i] = commands[i % NCOMMANDS];
+		lens[i] = (uint32_t)strlen(cmds[i]);
+	}
+	run_name(run, sizeof(run), suffix);
+	return os_table_create(&spec, t);
+}
+
+START_TEST(test_queue_logdir_room)
+{
+	/* The log directory and its NUL, padded to whole pages. */
+	ck_assert_uint_eq(os_queue_logdir_room(0), 4096);
+	ck_assert_uint_eq(os_queue_logdir_room(1), 4096);
+	ck_assert_uint_eq(os_queue_logdir_room(4094), 4096);
+	ck_assert_uint_eq(os_queue_logdir_room(4095), 4096);
+	ck_assert_uint_eq(os_queue_logdir_room(4096), 8192);
+	ck_assert_uint_eq(os_queue_logdir_room(UINT32_MAX), UINT64_C(1) << 32);
+	ck_assert_uint_eq(OS_QUEUE_BOX, OS_CMD_MAX + 1);
+}
+END_TEST
+
+/* A new queue: its header, every slot pointing at its own box, the first
+ * tasks in, the others unused; valid; os_table_tasks counts tasks, not slots. */
+START_TEST(test_queue_create)
+{
+	static const uint32_t before[2] = { 0, 4 };
+	struct os_table t, r;
+	struct os_header *h;
+	const char *why = "unset";
+	uint64_t room = os_queue_logdir_room((uint32_t)strlen(logdir));
+
+	ck_assert_int_eq(create_queue("queue", 5, 2, 7, before, &t), 0);
+	h = t.hdr;
+	ck_assert_uint_eq(h->slot_count, 5);
+	ck_assert_uint_eq(h->flags, OS_RUN_QUEUE | OS_RUN_CRLF);
+	/* Open only once its endpoint listens (the supervisor's queue_listen). */
+	ck_assert_uint_eq(atomic_load(&h->queue_open), 0);
+	ck_assert_uint_eq(atomic_load(&h->next_id), 7);
+	ck_assert_uint_eq(atomic_load(&h->queue_key[0]), 0);
+	ck_assert_uint_eq(atomic_load(&h->queue_key[1]), 0);
+	ck_assert_uint_eq(atomic_load(&h->counts[OS_CREATED]), 2);
+	for (unsigned st = 1; st < 8; st++)
+		ck_assert_uint_eq(atomic_load(&h->counts[st]), 0);
+	ck_assert_uint_eq(os_table_tasks(h), 2);
+	ck_assert_uint_eq(h->strings_off, OS_HEADER_SIZE + 5 * OS_SLOT_SIZE);
+	ck_assert_uint_eq(h->logdir_off, h->strings_off);
+	ck_assert_uint_eq(h->strings_size, room + 5 * (uint64_t)OS_QUEUE_BOX);
+	ck_assert_uint_eq(t.size, h->strings_off + h->strings_size);
+	ck_assert_uint_eq(h->table_size, t.size);
+	ck_assert_str_eq(os_table_logdir(&t), logdir);
+	/* The last box ends where the table does: a longest command and its
+	 * NUL fit the last slot exactly. */
+	ck_assert_uint_eq(os_queue_box_off(h, 4) + OS_QUEUE_BOX, t.size);
+	for (uint32_t i = 0; i < 5; i++) {
+		const struct os_slot *s = os_table_slot(&t, i);
+		uint32_t len = UINT32_MAX;
+		const char *cmd = os_slot_command(&t, s, &len);
+		struct os_slot_view v;
+
+		ck_assert_uint_eq(s->cmd_off, h->strings_off + room + (uint64_t)i * OS_QUEUE_BOX);
+		ck_assert_uint_eq(s->cmd_off, os_queue_box_off(h, i));
+		ck_assert_ptr_nonnull(cmd);
+		ck_assert_int_eq(os_slot_snapshot(s, &v), 0);
+		ck_assert_uint_eq(v.state, OS_CREATED);
+		ck_assert_int_eq(v.exit_code, -1);
+		if (i < 2) {
+			ck_assert_uint_eq(v.id, i + 1);
+			ck_assert_uint_eq(v.attempt, 1 + before[i]);
+			ck_assert_uint_eq(len, strlen(commands[i]));
+			ck_assert_str_eq(cmd, commands[i]);
+		} else {
+			ck_assert_uint_eq(v.id, 0);
+			ck_assert_uint_eq(v.attempt, 0);
+			ck_assert_uint_eq(len, 0);
+			ck_assert_int_eq(cmd[0], '\0');
+		}
+	}
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	ck_assert_int_eq(open_run("queue", &r, &why), 0);
+	ck_assert_ptr_null(why);
+	ck_assert_uint_eq(r.size, t.size);
+	ck_assert_uint_eq(os_table_tasks(r.hdr), 2);
+	os_table_close(&r);
+	os_table_close(&t);
+	unlink_checked(geteuid(), "queue");
+
+	/* An empty queue (ids from 1), and one that is all tasks. */
+	ck_assert_int_eq(create_queue("queue", 1, 0, 1, NULL, &t), 0);
+	ck_assert_uint_eq(t.hdr->slot_count, 1);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 0);
+	ck_assert_uint_eq(os_table_slot(&t, 0)->id, 0);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	os_table_close(&t);
+	ck_assert_int_eq(create_queue("queue", 3, 3, 4, NULL, &t), 0);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), 3);
+	ck_assert_ptr_null(os_table_validate(t.hdr, t.size));
+	os_table_close(&t);
+	unlink_checked(geteuid(), "queue");
+
+	/* A batch's tasks are its slots, whatever the counts say. */
+	create_ok("queue", &t);
+	atomic_store(&t.hdr->counts[OS_COMPLETED], 40);
+	ck_assert_uint_eq(os_table_tasks(t.hdr), NCOMMANDS);
+	os_table_close(&t);
+	unlink_checked(geteuid(), "queue");
+}
+END_TEST
+
+START_TEST(test_queue_create_arguments)
+{
+	struct os_table t;
+	char obj[128];
+
+	/* More tasks than slots, more slots than a queue may have. */
+	ck_assert_int_eq(create_queue("queue", 2, 3, 4, NULL, &t), -EINVAL);
+	ck_assert_int_eq(t.fd, -1);
+	ck_assert_int_eq(create_queue("queue", OS_QUEUE_SIZE_MAX + 1, 1, 2, NULL, &t), -EINVAL);
+	ck_assert_int_eq(object_name(obj, sizeof(obj), geteuid(), "queue"), 0);
+	ck_assert_int_eq(shm_unlink(obj), -1);
+	ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
+/* --- a queue's image damaged: the reason os_table_validate gives ---------- */
+
+/* The image: a queue of QV_SLOTS slots, tasks 1 and 2 in the first two,
+ * the last unused, next id QV_NEXT. */
+#define QV_SLOTS 3u
+#define QV_NEXT 3u
+#define QV_SLACK 8192u /* zeros after the image, for damages that grow it */
+
+typedef size_t qdamage_fn(struct os_header *h, size_t size);
+
+static struct os_slot *qslot(struct os_header *h, uint32_t i)
+{
+	return slot_of(h, i);
+}
+
+static uint64_t qbox(const struct os_header *h, uint32_t i)
+{
+	return os_queue_box_off(h, i);
+}
+
+#define QDAMAGE(name, body) \
+	static size_t qdamage_##name(struct os_header *h, size_t size) \
+	{ \
+		(void)h; \
+		body; \
+		return size; \
+	}
+
+QDAMAGE(none, (void)0)
+/* Reuse keeps no order: any ids below next_id, in any slots. */
+QDAMAGE(ids_any_order, qslot(h, 0)->id = 2; qslot(h, 1)->id = 1)
+QDAMAGE(id_last_given, atomic_store(&h->next_id, UINT32_MAX);
+	qslot(h, 2)->id = UINT32_MAX - 1)
+QDAMAGE(cmd_len_max, qslot(h, 1)->cmd_len = OS_CMD_MAX)
+QDAMAGE(cmd_len_max_last, qslot(h, QV_SLOTS - 1)->cmd_len = OS_CMD_MAX)
+/* Commands */
+QDAMAGE(cmd_len_too_long, qslot(h, 1)->cmd_len = OS_CMD_MAX + 1)
+QDAMAGE(cmd_len_huge, qslot(h, 0)->cmd_len = UINT32_MAX)
+QDAMAGE(cmd_len_unused_slot, qslot(h, 2)->cmd_len = OS_QUEUE_BOX)
+QDAMAGE(cmd_off_next_box, qslot(h, 0)->cmd_off = qbox(h, 1))
+QDAMAGE(cmd_off_swapped, qslot(h, 0)->cmd_off = qbox(h, 1); qslot(h, 1)->cmd_off = qbox(h, 0))
+QDAMAGE(cmd_off_plus_one, qslot(h, 1)->cmd_off++)
+QDAMAGE(cmd_off_unused_slot, qslot(h, 2)->cmd_off = qbox(h, 2) - 1)
+QDAMAGE(cmd_off_past_end, qslot(h, 2)->cmd_off = qbox(h, 3))
+QDAMAGE(cmd_off_zero, qslot(h, 2)->cmd_off = 0)
+QDAMAGE(cmd_off_batch_like, qslot(h, 1)->cmd_off = h->strings_off + 40)
+/* Ids */
+QDAMAGE(id_is_next, qslot(h, 1)->id = QV_NEXT)
+QDAMAGE(id_past_next, qslot(h, 2)->id = QV_NEXT + 100)
+QDAMAGE(id_max, qslot(h, 0)->id = UINT32_MAX)
+QDAMAGE(next_id_zero, atomic_store(&h->next_id, 0))
+QDAMAGE(next_id_lowered, atomic_store(&h->next_id, 2))
+/* The string area, with the header's own checks kept satisfied */
+QDAMAGE(strings_size_short, h->strings_size -= 4096; h->table_size -= 4096; size -= 4096)
+QDAMAGE(strings_size_long, h->strings_size += 4096; h->table_size += 4096; size += 4096)
+QDAMAGE(strings_size_one_less, h->strings_size--; h->table_size--; size--)
+QDAMAGE(logdir_off_moved, h->logdir_off++)
+QDAMAGE(logdir_off_in_box, h->logdir_off = qbox(h, 0))
+QDAMAGE(logdir_len_next_page, h->logdir_len = 4096)
+/* No slot at all, the header otherwise consistent */
+QDAMAGE(size_zero, h->slot_count = 0; h->strings_off = OS_HEADER_SIZE;
+	h->logdir_off = OS_HEADER_SIZE; h->strings_size = size - OS_HEADER_SIZE)
+/* The header's checks come first */
+QDAMAGE(slot_count_plus_one, h->slot_count++)
+QDAMAGE(cut_last_byte, size--)
+/* Read as a batch's table, its unused slot (id 0) is out of sequence. */
+QDAMAGE(flag_cleared, h->flags &= ~OS_RUN_QUEUE)
+
+static const struct {
+	const char *name;
+	qdamage_fn *fn;
+	const char *why; /* NULL: still valid */
+} qdamages[] = {
+#define Q(n, w) { #n, qdamage_##n, w }
+	Q(none, NULL),
+	Q(ids_any_order, NULL),
+	Q(id_last_given, NULL),
+	Q(cmd_len_max, NULL),
+	Q(cmd_len_max_last, NULL),
+	Q(cmd_len_too_long, "command out of bounds"),
+	Q(cmd_len_huge, "command out of bounds"),
+	Q(cmd_len_unused_slot, "command out of bounds"),
+	Q(cmd_off_next_box, "command out of bounds"),
+	Q(cmd_off_swapped, "command out of bounds"),
+	Q(cmd_off_plus_one, "command out of bounds"),
+	Q(cmd_off_unused_slot, "command out of bounds"),
+	Q(cmd_off_past_end, "command out of bounds"),
+	Q(cmd_off_zero, "command out of bounds"),
+	Q(cmd_off_batch_like, "command out of bounds"),
+	Q(id_is_next, "slot id not given out yet"),
+	Q(id_past_next, "slot id not given out yet"),
+	Q(id_max, "slot id not given out yet"),
+	Q(next_id_zero, "slot id not given out yet"),
+	Q(next_id_lowered, "slot id not given out yet"),
+	Q(strings_size_short, "queue string area out of bounds"),
+	Q(strings_size_long, "queue string area out of bounds"),
+	Q(strings_size_one_less, "queue string area out of bounds"),
+	Q(logdir_off_moved, "queue string area out of bounds"),
+	Q(logdir_off_in_box, "queue string area out of bounds"),
+	Q(logdir_len_next_page, "queue string area out of bounds"),
+	Q(size_zero, "queue size out of range"),
+	Q(slot_count_plus_one, "string area out of bounds"),
+	Q(cut_last_byte, "table size does not match the object size"),
+	Q(flag_cleared, "slot id out of sequence"),
+#undef Q
+};
+#define NQDAMAGES (sizeof(qdamages) / sizeof(qdamages[0]))
+
+/* A private copy of a real queue's bytes, QV_SLACK zeros after it. */
+static void *queue_image(size_t *size)
+{
+	struct os_table t;
+	void *copy;
+
+	ck_assert_int_eq(create_queue("qvalid", QV_SLOTS, 2, QV_NEXT, NULL, &t), 0);
+	*size = t.size;
+	copy = calloc(1, t.size + QV_SLACK);
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, t.hdr, t.size);
+	os_table_close(&t);
+	unlink_checked(geteuid(), "qvalid");
+	return copy;
+}
+
+/* Loop test over qdamages[]: validated from a buffer of exactly the size
+ * claimed; the reason must be the one validate_queue (or the header's
+ * check before it) gives for that damage. */
+START_TEST(test_validate_queue_damage)
+{
+	size_t size, cut;
+	void *copy = queue_image(&size), *exact;
+	const char *why, *want = qdamages[_i].why;
+
+	ck_assert_ptr_null(os_table_validate(copy, size));
+	cut = qdamages[_i].fn(copy, size);
+	ck_assert_uint_le(cut, size + QV_SLACK);
+	exact = malloc(cut);
+	ck_assert_ptr_nonnull(exact);
+	memcpy(exact, copy, cut);
+	why = os_table_validate(exact, cut);
+	if (want == NULL)
+		ck_assert_msg(why == NULL, "%s: refused: %s", qdamages[_i].name, why);
+	else
+		ck_assert_msg(why != NULL && strcmp(why, want) == 0, "%s: got \"%s\", want \"%s\"",
+			      qdamages[_i].name, why ? why : "(valid)", want);
+	free(exact);
+	free(copy);
+}
+END_TEST
+
+/* A queue's image cut anywhere short of its end is refused: around each
+ * boundary of its layout and on every page. */
+START_TEST(test_validate_queue_cuts)
+{
+	size_t size;
+	char *copy = queue_image(&size);
+	const struct os_header *h = (const struct os_header *)copy;
+	const size_t marks[] = {
+		0, 8, OS_HEADER_SIZE, (size_t)h->strings_off, (size_t)qbox(h, 0),
+		(size_t)qbox(h, 1), (size_t)qbox(h, 2), size,
+	};
+	size_t tried = 0;
+
+	for (size_t cut = 0; cut < size; cut++) {
+		int near = cut % 4096 == 0;
+		char *exact;
+
+		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]) && !near; m++)
+			near = cut + 2 >= marks[m] && cut <= marks[m] + 2;
+		if (!near)
+			continue;
+		exact = malloc(cut ? cut : 1);
+		ck_assert_ptr_nonnull(exact);
+		memcpy(exact, copy, cut);
+		if (os_table_validate(exact, cut) == NULL)
+			ck_abort_msg("queue cut to %zu of %zu bytes accepted", cut, size);
+		free(exact);
+		tried++;
+	}
+	ck_assert_uint_gt(tried, size / 4096);
+	free(copy);
+}
+END_TEST
+
+/* A batch's table that claims to be a queue: its string area is no queue's. */
+START_TEST(test_validate_batch_as_queue)
+{
+	size_t size;
+	void *copy = real_table_image(&size);
+	struct os_header *h = copy;
+
+	ck_assert_ptr_null(os_table_validate(copy, size));
+	h->flags |= OS_RUN_QUEUE;
+	atomic_store(&h->next_id, 100);
+	ck_assert_str_eq(os_table_validate(copy, size), "queue string area out of bounds");
+	free(copy);
+}
+END_TEST
+
+/* More slots than a queue may have, in a header consistent with its size:
+ * a sparse object of that size (131 GB, one page of it ever touched). */
+START_TEST(test_validate_queue_too_big)
+{
+	const uint32_t n = OS_QUEUE_SIZE_MAX + 1;
+	uint64_t strings = os_queue_logdir_room(1) + (uint64_t)n * OS_QUEUE_BOX;
+	size_t size = os_table_size_for(n, strings);
+	struct os_header *h;
+	int fd = memfd_create("check-queue-big", MFD_CLOEXEC);
+
+	ck_assert_uint_gt(size, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	ck_assert_ptr_ne(h, MAP_FAILED);
+	h->version = OS_TABLE_VERSION;
+	h->header_size = OS_HEADER_SIZE;
+	h->slot_size = OS_SLOT_SIZE;
+	h->cap = 1;
+	h->flags = OS_RUN_QUEUE;
+	h->table_size = size;
+	h->slot_count = n;
+	h->strings_off = OS_HEADER_SIZE + (uint64_t)n * OS_SLOT_SIZE;
+	h->strings_size = strings;
+	h->logdir_off = h->strings_off;
+	h->logdir_len = 1;
+	strcpy(h->name, "big");
+	atomic_store(&h->next_id, 1);
+	atomic_store(&h->magic, OS_TABLE_MAGIC);
+	ck_assert_str_eq(os_table_validate(h, size), "queue size out of range");
+	munmap(h, size);
+	close(fd);
+}
+END_TEST
+
 /* --- objects a reader must refuse ------------------------------------------ */
 
 static int open_object(uid_t uid, const char *suffix, int flags)
@@ -649,6 +1024,13 @@ Suite *make_table_suite(void)
 	tcase_add_test(val, test_size_for);
 	tcase_add_loop_test(val, test_validate_damage, 0, (int)NDAMAGES);
 	tcase_add_test(val, test_validate_every_cut);
+	tcase_add_test(val, test_queue_logdir_room);
+	tcase_add_test(val, test_queue_create);
+	tcase_add_test(val, test_queue_create_arguments);
+	tcase_add_loop_test(val, test_validate_queue_damage, 0, (int)NQDAMAGES);
+	tcase_add_test(val, test_validate_queue_cuts);
+	tcase_add_test(val, test_validate_batch_as_queue);
+	tcase_add_test(val, test_validate_queue_too_big);
 	suite_add_tcase(s, val);
 
 	tcase_add_test(names, test_run_names);
