@@ -3,6 +3,7 @@
  * reader shows for a queue's task whose slot now holds a newer task.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,14 @@ static void fill_view(const struct joblog_line *l, struct os_slot_view *v)
 	v->attempt = l->attempt;
 	v->exit_code = l->exit_code;
 	v->term_signal = l->term_signal;
+	/* The file may be anyone's: times are saturated, never wrapped. */
+	int64_t runtime = l->runtime_ns < INT64_MAX - 1 ? l->runtime_ns : INT64_MAX - 1;
+
 	v->start_real_ns = l->start_ns;
-	v->end_real_ns = l->start_ns + l->runtime_ns;
+	v->end_real_ns = l->start_ns <= INT64_MAX - runtime ? l->start_ns + runtime : INT64_MAX;
 	/* Only the difference of the monotonic times is ever shown. */
 	v->start_mono_ns = 1;
-	v->end_mono_ns = 1 + l->runtime_ns;
+	v->end_mono_ns = 1 + runtime;
 	v->output_mono_ns = v->start_mono_ns;
 	v->output_bytes = l->received;
 }

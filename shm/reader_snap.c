@@ -354,10 +354,17 @@ static int load_queue_tasks(struct load_ctx *c)
 	}
 	for (uint32_t i = 0; i < c->slots && !err; i++) {
 		struct os_task *k = &r->tasks[r->ntasks];
-		uint32_t len = 0;
+		const struct os_slot *s = os_table_slot(c->t, i);
+		uint32_t len = 0, seq = atomic_load_explicit(&((struct os_slot *)s)->seq,
+						    memory_order_acquire);
 
-		if (os_slot_snapshot_command(c->t, os_table_slot(c->t, i), &k->v, cmd, &len) < 0)
-			continue; /* being reused or its writer stuck: not shown */
+		/* Being reused, or its writer stuck: not shown.  After a few
+		 * stuck ones, an odd sequence is taken as stuck at once. */
+		if (((seq & 1u) && c->busy >= PATIENT_SLOTS) ||
+		    os_slot_snapshot_command(c->t, s, &k->v, cmd, &len) < 0) {
+			c->busy++;
+			continue;
+		}
 		if (k->v.id == 0)
 			continue;
 		if (k->v.state >= OS_STATE_COUNT) {
@@ -571,6 +578,8 @@ static int queue_task(struct task_ctx *c)
 {
 	int busy = 0;
 
+	if (c->id == 0)
+		return -ENOENT; /* the id of a slot never used, no task's */
 	for (uint32_t i = 0; i < c->t->hdr->slot_count; i++) {
 		const struct os_slot *s = os_table_slot(c->t, i);
 

@@ -100,7 +100,7 @@ int os_slot_transition(struct os_table *t, struct os_slot *s, enum os_event even
 	atomic_fetch_sub_explicit(&t->hdr->counts[cur], 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&t->hdr->counts[next], 1, memory_order_relaxed);
 	if (reason != OS_REASON_NONE)
-	atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
+		atomic_store_explicit(&s->reason, reason, memory_order_relaxed);
 	if (t->events_fd >= 0)
 		append_event(t, s->id, event, cur, (uint32_t)next, reason);
 	atomic_store_explicit(&s->logged_state, (uint32_t)next, memory_order_release);
@@ -120,7 +120,7 @@ int os_slot_log_missing(struct os_table *t, struct os_slot *s)
 		if (t->events_fd >= 0)
 			append_event(t, s->id, (enum os_event)e, logged, state,
 				     atomic_load_explicit(&s->reason, memory_order_relaxed));
-	atomic_store_explicit(&s->logged_state, state, memory_order_release);
+		atomic_store_explicit(&s->logged_state, state, memory_order_release);
 		return 1;
 	}
 	return 0;

@@ -210,7 +210,7 @@ int os_table_create(const struct os_table_spec *spec, struct os_table *out)
 	out->events_fd = -1;
 	if (os_run_name_check(spec->name) ||
 	    spec->cap == 0 || spec->cap > OS_CAP_MAX || size == 0 ||
-	    (is_queue(spec) && (spec->queue_size > OS_QUEUE_SIZE_MAX ||
+	    (is_queue(spec) && (spec->queue_size == 0 || spec->queue_size > OS_QUEUE_SIZE_MAX ||
 				spec->slot_count > spec->queue_size)))
 		return -EINVAL;
 	err = os_table_object_name(objname, sizeof(objname), geteuid(), spec->name);

@@ -630,6 +630,8 @@ START_TEST(test_queue_create_arguments)
 	ck_assert_int_eq(create_queue("queue", 2, 3, 4, NULL, &t), -EINVAL);
 	ck_assert_int_eq(t.fd, -1);
 	ck_assert_int_eq(create_queue("queue", OS_QUEUE_SIZE_MAX + 1, 1, 2, NULL, &t), -EINVAL);
+	/* no slot at all: validation would refuse the table published */
+	ck_assert_int_eq(create_queue("queue", 0, 0, 1, NULL, &t), -EINVAL);
 	ck_assert_int_eq(object_name(obj, sizeof(obj), geteuid(), "queue"), 0);
 	ck_assert_int_eq(shm_unlink(obj), -1);
 	ck_assert_int_eq(errno, ENOENT);
