@@ -29,6 +29,16 @@ void queue_msg_encode(const struct queue_msg *m, unsigned char out[QUEUE_HEAD_SI
 	put32(out + 12, m->c);
 }
 
+/* 1 if the N bytes at P are spaces, tabs and carriage returns only: a
+ * task file skips such a line, so a queue takes none either. */
+static int blank(const unsigned char *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+			return 0;
+	return 1;
+}
+
 /* What is wrong with M (LEN bytes in all) for its type, or NULL. */
 static const char *fields_wrong(const struct queue_msg *m, size_t len)
 {
@@ -42,7 +52,7 @@ static const char *fields_wrong(const struct queue_msg *m, size_t len)
 			return "an add whose size is not its command's";
 		if (memchr(m->cmd, '\0', m->a) || memchr(m->cmd, '\n', m->a))
 			return "a NUL or a line break in a command";
-		return NULL;
+		return blank(m->cmd, m->a) ? "a command of blanks only" : NULL;
 	case QUEUE_COMMIT:
 		if (len != QUEUE_HEAD_SIZE)
 			return "a record of the wrong size";

@@ -73,7 +73,8 @@ void queue_msg_encode(const struct queue_msg *m, unsigned char out[QUEUE_HEAD_SI
 /*
  * Read the LEN bytes of BUF as one record into M: our magic and version, a
  * known type, the size its type gives, fields in range, and for an ADD a
- * command of 1..QUEUE_CMD_MAX bytes with no NUL and no line break.
+ * command of 1..QUEUE_CMD_MAX bytes with no NUL and no line break, not
+ * blanks only.
  * Returns 0, or -EPROTO with *WHY saying what is wrong.
  */
 int queue_msg_decode(const unsigned char *buf, size_t len, struct queue_msg *m,

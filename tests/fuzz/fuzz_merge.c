@@ -62,6 +62,11 @@ static const char header[] = JOBLOG_HEADER, header_v1[] = JOBLOG_HEADER_V1;
  * the first layout for its header, the current one otherwise. */
 static int model_layout(const char *line, size_t len)
 {
+	static const char parallel[] =
+		"Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand";
+
+	if (len == sizeof(parallel) - 1 && memcmp(line, parallel, len) == 0)
+		return 3;
 	return len == sizeof(header_v1) - 1 && memcmp(line, header_v1, len) == 0 ? 1 : 2;
 }
 
@@ -167,9 +172,14 @@ static int model_number(const char *p, size_t n, uint64_t max, uint64_t *out)
 /* Digits, or digits '.' digits with at most 999999999 after the point. */
 static int model_seconds(const char *p, size_t n)
 {
-	const char *dot = memchr(p, '.', n);
+	const char *dot;
 	uint64_t v;
 
+	while (n > 0 && *p == ' ') { /* GNU parallel pads JobRuntime */
+		p++;
+		n--;
+	}
+	dot = memchr(p, '.', n);
 	if (!dot)
 		return model_number(p, n, UINT64_MAX / 10, &v);
 	return model_number(p, (size_t)(dot - p), UINT64_MAX / 10, &v) ||
@@ -182,7 +192,7 @@ static int model_line(const char *line, size_t len, int layout, struct joblog_li
 	const char *f[FIELDS];
 	size_t fl[FIELDS];
 	const char *p = line, *end = line + len;
-	int fields = layout == 1 ? 11 : 12, last = fields - 1, r;
+	int fields = layout == 3 ? 9 : layout == 1 ? 11 : 12, last = fields - 1, r;
 	uint64_t v;
 
 	if (memchr(line, '\0', len))
@@ -215,6 +225,18 @@ static int model_line(const char *line, size_t len, int layout, struct joblog_li
 	if (model_number(f[7], fl[7], 127, &v))
 		return -1;
 	l->term_signal = (int)v;
+	if (layout == 3) { /* parallel's: no State, Attempt or Reason */
+		l->state = l->exit_code == 0 && l->term_signal == 0 ? OS_COMPLETED : OS_FAILED;
+		l->attempt = 1;
+		l->reason = 0;
+		if (fl[last] == 0)
+			return -1;
+		l->head = f[2];
+		l->head_len = (size_t)(f[7] + fl[7] - f[2]);
+		l->cmd = f[last];
+		l->cmd_len = fl[last];
+		return 0;
+	}
 	if (fl[8] == 9 && memcmp(f[8], "COMPLETED", 9) == 0)
 		l->state = OS_COMPLETED;
 	else if (fl[8] == 6 && memcmp(f[8], "FAILED", 6) == 0)

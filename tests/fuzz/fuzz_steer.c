@@ -53,6 +53,7 @@ static void check_accepted(const uint8_t *data, const struct steer_msg *m)
 static void check_queue_accepted(const uint8_t *data, size_t size, const struct queue_msg *m)
 {
 	unsigned char back[QUEUE_HEAD_SIZE];
+	uint32_t k;
 
 	CHECK(size >= QUEUE_HEAD_SIZE);
 	CHECK(m->cmd == data + QUEUE_HEAD_SIZE);
@@ -61,6 +62,9 @@ static void check_queue_accepted(const uint8_t *data, size_t size, const struct 
 		CHECK(m->a >= 1 && m->a <= QUEUE_CMD_MAX && m->b == 0 && m->c == 0);
 		CHECK(size == QUEUE_HEAD_SIZE + (size_t)m->a);
 		CHECK(memchr(m->cmd, '\0', m->a) == NULL && memchr(m->cmd, '\n', m->a) == NULL);
+		for (k = 0; k < m->a && strchr(" \t\r", m->cmd[k]); k++)
+			;
+		CHECK(k < m->a); /* not blanks only */
 		break;
 	case QUEUE_COMMIT:
 		CHECK(size == QUEUE_HEAD_SIZE);
