@@ -21,7 +21,8 @@ int main(int argc, char **argv)
 	/* A table of 100,000 tasks is tens of MB of JSON: write in big blocks. */
 	if (!o.tty)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 18);
-	err = o.merge ? ps_cmd_merge(&o) : o.rm ? ps_cmd_rm(&o) : o.watch ? ps_cmd_watch(&o)
+	err = o.merge ? ps_cmd_merge(&o) : o.timeline ? ps_cmd_timeline(&o)
+	    : o.rm ? ps_cmd_rm(&o) : o.watch ? ps_cmd_watch(&o)
 	    : o.follow ? ps_cmd_follow(&o) : o.wait ? ps_cmd_wait(&o)
 	    : o.name ? ps_cmd_show(&o) : ps_cmd_list(&o);
 	free((void *)o.view.ids); /* the view holds it as const */

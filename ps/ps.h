@@ -1,6 +1,7 @@
 /*
  * ps.h: oneshot-ps's options and modes.  Each mode (ps_list.c, ps_show.c,
- * ps_watch.c, ps_follow.c, ps_wait.c, ps_rm.c) is main-level code: it prints
+ * ps_watch.c, ps_follow.c, ps_wait.c, ps_rm.c, ps_merge.c, ps_timeline.c)
+ * is main-level code: it prints
  * its own errors through os_die/os_warn and returns the exit status.
  * Task ids after -n NAME narrow every mode that shows tasks (the view's
  * ids) and make --wait wait for those tasks instead of the run.
@@ -56,7 +57,8 @@ struct ps_opts {
 	uint64_t wait_ms;     /* 0: no limit */
 	const char *rm;       /* --rm NAME */
 	int merge;            /* --merge LOGDIR...: dirs, ndirs */
-	const char *out_dir;  /* -o OUTDIR */
+	int timeline;         /* --timeline: of -n NAME, or of LOGDIR (dirs[0]) */
+	const char *out_dir;  /* -o OUTDIR (--merge), -o FILE (--timeline) */
 	char **dirs;
 	int ndirs;
 	int tty;              /* standard output is a terminal */
@@ -146,5 +148,9 @@ int ps_cmd_wait(const struct ps_opts *o);
 
 /* ps_merge.c: --merge; 0 all tasks completed, 1 not, 2 bad input. */
 int ps_cmd_merge(const struct ps_opts *o);
+
+/* ps_timeline.c: --timeline, the run as an SVG picture on standard output
+ * or in -o FILE; 0, or exit 1 or 3 as -n does. */
+int ps_cmd_timeline(const struct ps_opts *o);
 
 #endif

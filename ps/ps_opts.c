@@ -22,7 +22,7 @@
 #define SEC_MAX_MS UINT64_C(4294967000) /* 49 days, as oneshotd-supervise */
 #define WATCH_DEFAULT_MS 2000
 
-enum { OPT_STATE = 256, OPT_JSON, OPT_WAIT, OPT_RM, OPT_VERSION, OPT_MERGE };
+enum { OPT_STATE = 256, OPT_JSON, OPT_WAIT, OPT_RM, OPT_VERSION, OPT_MERGE, OPT_TIMELINE };
 
 static const struct option long_options[] = {
 	{ "name", required_argument, NULL, 'n' },
@@ -34,6 +34,7 @@ static const struct option long_options[] = {
 	{ "wait", optional_argument, NULL, OPT_WAIT },
 	{ "rm", required_argument, NULL, OPT_RM },
 	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "timeline", no_argument, NULL, OPT_TIMELINE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -49,6 +50,9 @@ static void usage(void)
 	       "       oneshot-ps -n NAME [-u USER] --wait[=SEC] [ID...]\n"
 	       "       oneshot-ps --rm NAME [-u USER]\n"
 	       "       oneshot-ps --merge [-o OUTDIR] [--json] LOGDIR...\n"
+	       "       oneshot-ps -n NAME [-u USER] [--state LIST] --timeline [-o FILE]\n"
+	       "                  [ID...]\n"
+	       "       oneshot-ps --timeline [-o FILE] LOGDIR\n"
 	       "Show oneshot runs and their tasks from the runs' shared-memory tables.\n\n"
 	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
 	       "  ID...               after -n NAME: only these tasks (from the ID column)\n"
@@ -68,8 +72,13 @@ static void usage(void)
 	       "      --merge         merge the log directories of finished --shard runs:\n"
 	       "                      one job log by task number, a summary, the exit status\n"
 	       "                      of one run (0 all completed, 1 not, 2 bad input)\n"
+	       "      --timeline      the run as an SVG picture: a bar per task on lanes of\n"
+	       "                      concurrency, coloured by its end, over a time axis;\n"
+	       "                      from its table (-n NAME) or, once that is gone, from\n"
+	       "                      LOGDIR/joblog\n"
 	       "  -o, --output DIR    --merge: write DIR/joblog and DIR/summary.json\n"
 	       "                      (else the job log goes to standard output)\n"
+	       "  -o, --output FILE   --timeline: write FILE (else standard output)\n"
 	       "  -h, --help          this help\n"
 	       "      --version       version\n\n"
 	       "Exit status: 0 shown, 1 no such run or task, 2 usage, 3 invalid table,\n"
@@ -222,10 +231,28 @@ int ps_ids_has(const struct ps_view *v, uint32_t id)
 	return v->nids == 0 || bsearch(&id, v->ids, v->nids, sizeof(id), cmp_id) != NULL;
 }
 
+/* --timeline: of -n NAME [ID...], or of one LOGDIR; -o FILE. */
+static void check_timeline(const struct ps_opts *o)
+{
+	if (!o->timeline)
+		return;
+	if (o->json || o->watch || o->follow || o->wait || o->rm || o->merge)
+		bad_usage("%s", "--timeline does not go with --json, -w, -f, --wait, --rm or "
+			  "--merge");
+	if (o->name)
+		return;
+	if (o->ndirs != 1)
+		bad_usage("%s", "--timeline needs -n NAME or one log directory");
+	if (o->uid_given)
+		bad_usage("%s", "--timeline LOGDIR takes no other option than -o");
+	if (o->dirs[0][0] == '-')
+		bad_usage("options go before the log directory: '%s'", o->dirs[0]);
+}
+
 static void check_merge(const struct ps_opts *o, unsigned state_given)
 {
-	if (o->out_dir && !o->merge)
-		bad_usage("%s", "-o needs --merge");
+	if (o->out_dir && !o->merge && !o->timeline)
+		bad_usage("%s", "-o needs --merge or --timeline");
 	if (!o->merge)
 		return;
 	if (o->name || o->uid_given || o->watch || o->follow || o->wait || o->rm || state_given)
@@ -240,6 +267,7 @@ static void check_merge(const struct ps_opts *o, unsigned state_given)
 static void check_modes(const struct ps_opts *o, unsigned state_given)
 {
 	check_merge(o, state_given);
+	check_timeline(o);
 	if (o->rm && (o->name || o->json || o->watch || o->follow || o->wait || state_given))
 		bad_usage("%s", "--rm takes no other option than -u");
 	if (o->watch && (o->follow || o->wait))
@@ -302,6 +330,9 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 		case OPT_MERGE:
 			o->merge = 1;
 			break;
+		case OPT_TIMELINE:
+			o->timeline = 1;
+			break;
 		case 'o':
 			o->out_dir = optarg;
 			break;
@@ -316,7 +347,7 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 			exit(PS_EXIT_USAGE);
 		}
 	}
-	if (o->merge) {
+	if (o->merge || (o->timeline && !o->name)) {
 		o->dirs = argv + optind;
 		o->ndirs = argc - optind;
 	} else {
