@@ -54,8 +54,10 @@ static int open_for_run(const char *objname, uid_t uid)
 		/* O_NONBLOCK: a FIFO planted under the name must not hang us;
 		 * check_object refuses anything but a regular file. */
 		fd = shm_open(objname, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0);
+		/* Ours but not writable (a mode changed under us): the wrong
+		 * mode, as check_object says to root, who gets it open. */
 		if (fd < 0)
-			return -errno;
+			return errno == EACCES ? -EPERM : -errno;
 	} else {
 		return -errno;
 	}
