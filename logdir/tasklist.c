@@ -217,8 +217,8 @@ int tasklist_seal(struct tasklist *list)
 	char *base, *str, **cmds;
 	uint32_t *lens, *lines, *ids;
 
-	if (list->sealed)
-		return 0;
+	if (list->sealed || n == 0)
+		return 0; /* nothing a fork would copy */
 	for (size_t i = 0; i < n; i++)
 		strings += (size_t)list->lens[i] + 1;
 	/* cmds first (8-byte aligned at the page start), then the uint32_t
