@@ -57,7 +57,9 @@ struct ps_opts {
 	uint64_t wait_ms;     /* 0: no limit */
 	const char *rm;       /* --rm NAME */
 	int merge;            /* --merge LOGDIR...: dirs, ndirs */
-	int timeline;         /* --timeline: of -n NAME, or of LOGDIR (dirs[0]) */
+	int timeline;         /* --timeline: of -n NAME, or of LOGDIR (logdir) */
+	const char *logdir;   /* --timeline's -L LOGDIR (or its one operand) */
+	uint32_t jobs;        /* --timeline -L's -j N: the run's cap; 0 not known */
 	const char *out_dir;  /* -o OUTDIR (--merge), -o FILE (--timeline) */
 	char **dirs;
 	int ndirs;
@@ -152,5 +154,89 @@ int ps_cmd_merge(const struct ps_opts *o);
 /* ps_timeline.c: --timeline, the run as an SVG picture on standard output
  * or in -o FILE; 0, or exit 1 or 3 as -n does. */
 int ps_cmd_timeline(const struct ps_opts *o);
+
+/*
+ * --timeline's parts: ps_timeline.c reads the run into bars (one per
+ * attempt), ps_timeline_calc.c works out the lanes, the load over time and
+ * the slowest bars, ps_timeline_draw.c writes the SVG with the words of
+ * ps_timeline_text.c.
+ */
+#define PS_TL_LOAD_COLS 1000u /* the load chart's columns: one px each */
+#define PS_TL_SLOW_MAX 5u     /* the slowest bars labelled, at most */
+
+/* How a bar is coloured.  The order is the grid's: a cell shows the
+ * highest class among the bars in it. */
+enum ps_tl_class {
+	PS_TL_NONE,
+	PS_TL_COMPLETED,
+	PS_TL_RUNNING,
+	PS_TL_IDLE,
+	PS_TL_WAITING,        /* IDLE and waiting for input (IDLE? in the table) */
+	PS_TL_INTERRUPTED,
+	PS_TL_FAILED,
+	PS_TL_CLASSES
+};
+
+/* One attempt of a task; times in ns from the picture's origin. */
+struct ps_tl_bar {
+	int64_t t0, t1;
+	const char *cmd, *prompt;     /* prompt: what a waiting task last wrote */
+	uint32_t cmd_len, prompt_len, id, lane, attempt, state, reason;
+	uint32_t nth;                 /* an earlier attempt: 1, 2, ... in the job log */
+	int32_t exit_code, term_signal;
+	uint8_t cls, shown;
+	uint8_t open;                 /* still going at the picture's end */
+	uint8_t last;                 /* the task's last attempt drawn */
+	uint8_t why;                  /* enum os_wait: it waits (or ended so) */
+	uint8_t slow;                 /* rank among the slowest, 1 first; 0 not */
+};
+
+struct ps_tl {
+	char name[OS_NAME_MAX * 4 + 1]; /* the run's name (or LOGDIR's last part) */
+	const char *logdir;             /* from LOGDIR/joblog; NULL: the table */
+	char status[64];                /* "alive", "done, exit 1", ... */
+	int64_t start_real_ns;          /* CLOCK_REALTIME of the origin */
+	int64_t span_ns;                /* origin to the picture's end */
+	int live;                       /* the end is now: the run goes on */
+	int dead;                       /* the end is the last moment seen */
+	int history;                    /* the table's earlier attempts: 1 read
+					 * from the job log, -1 not readable */
+	uint32_t cap, total, ntasks;    /* -j (0: not known), the run's tasks */
+	int queue;
+	uint32_t not_started, busy;     /* tasks shown without a bar */
+	uint32_t counts[PS_TL_CLASSES]; /* tasks shown, by their last attempt */
+	uint32_t retried;               /* tasks shown with attempt > 1 */
+	uint32_t shown, lanes;          /* shown: bars (attempts) drawn */
+	uint32_t peak;                  /* most bars at once (all of them) */
+	uint32_t load[PS_TL_LOAD_COLS]; /* most bars at once in each column */
+	size_t slow[PS_TL_SLOW_MAX], nslow; /* the slowest bars, slowest first */
+	int64_t slack;                  /* a lane is free this long before its end */
+	struct ps_tl_bar *bars;
+	size_t nbars;
+	/* LOGDIR/summary.json, when read */
+	int64_t sum_start, sum_end;
+	int sum_exit;                   /* -1: no summary */
+};
+
+/* ps_timeline.c: out of memory: exit 1 with a message. */
+noreturn void ps_tl_out_of_memory(void);
+/* ps_timeline_calc.c: each bar's lane, the load chart, the slowest bars
+ * and the legend's counts. */
+void ps_tl_layout(struct ps_tl *t);
+/* ps_timeline_text.c: LEN bytes of S as XML text (an attribute's too),
+ * cut to MAX characters (0: all); what XML cannot hold or moves text '?'. */
+void ps_tl_xml_text(FILE *f, const char *s, size_t len, size_t max);
+void ps_tl_xml_cstr(FILE *f, const char *s);
+/* The time axis: a step of at most 10 ticks over SPAN ns, a tick's label
+ * ("0", "0.25s", "1m30s", "1d12h"). */
+int64_t ps_tl_tick_step(int64_t span);
+void ps_tl_tick_label(char *buf, size_t len, int64_t ns);
+/* A bar's duration in a label: "78ms", "3.01s", "42.5s", "4m12s". */
+void ps_tl_duration(char *buf, size_t len, int64_t ns);
+/* A CLOCK_REALTIME time as ISO 8601 UTC, or "?" when not known. */
+void ps_tl_put_time(FILE *f, int64_t real_ns);
+/* ps_timeline_draw.c: the document of ARG (a struct ps_tl) on F; stream
+ * errors are the caller's to check. */
+void ps_tl_svg(FILE *f, const void *arg);
 
 #endif

@@ -36,6 +36,8 @@ static const struct option long_options[] = {
 	{ "merge", no_argument, NULL, OPT_MERGE },
 	{ "timeline", no_argument, NULL, OPT_TIMELINE },
 	{ "output", required_argument, NULL, 'o' },
+	{ "log-dir", required_argument, NULL, 'L' },
+	{ "jobs", required_argument, NULL, 'j' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -52,7 +54,7 @@ static void usage(void)
 	       "       oneshot-ps --merge [-o OUTDIR] [--json] LOGDIR...\n"
 	       "       oneshot-ps -n NAME [-u USER] [--state LIST] --timeline [-o FILE]\n"
 	       "                  [ID...]\n"
-	       "       oneshot-ps --timeline [-o FILE] LOGDIR\n"
+	       "       oneshot-ps --timeline [-j N] [-o FILE] -L LOGDIR\n"
 	       "Show oneshot runs and their tasks from the runs' shared-memory tables.\n\n"
 	       "  -n, --name NAME     show run NAME: a header line and one row per task\n"
 	       "  ID...               after -n NAME: only these tasks (from the ID column)\n"
@@ -72,10 +74,14 @@ static void usage(void)
 	       "      --merge         merge the log directories of finished --shard runs:\n"
 	       "                      one job log by task number, a summary, the exit status\n"
 	       "                      of one run (0 all completed, 1 not, 2 bad input)\n"
-	       "      --timeline      the run as an SVG picture: a bar per task on lanes of\n"
-	       "                      concurrency, coloured by its end, over a time axis;\n"
+	       "      --timeline      the run as an SVG picture: a bar per attempt on lanes\n"
+	       "                      of concurrency, coloured by its state or end, over a\n"
+	       "                      time axis, the tasks at once against -j above them;\n"
 	       "                      from its table (-n NAME) or, once that is gone, from\n"
 	       "                      LOGDIR/joblog\n"
+	       "  -L, --log-dir DIR   --timeline: the run's log directory LOGDIR (also\n"
+	       "                      accepted alone, as the one operand)\n"
+	       "  -j, --jobs N        --timeline -L: the run's -j, for the load chart\n"
 	       "  -o, --output DIR    --merge: write DIR/joblog and DIR/summary.json\n"
 	       "                      (else the job log goes to standard output)\n"
 	       "  -o, --output FILE   --timeline: write FILE (else standard output)\n"
@@ -125,6 +131,16 @@ static unsigned parse_states(const char *list)
 	}
 	free(copy);
 	return mask;
+}
+
+/* -j N: a run's cap, as oneshotd-supervise takes it. */
+static uint32_t parse_jobs(const char *text)
+{
+	uint64_t v;
+
+	if (os_parse_uint(text, 1, OS_CAP_MAX, &v) < 0)
+		bad_usage("-j: not a number of jobs from 1 to %u: '%s'", OS_CAP_MAX, text);
+	return (uint32_t)v;
 }
 
 static uid_t parse_user(const char *text)
@@ -231,22 +247,35 @@ int ps_ids_has(const struct ps_view *v, uint32_t id)
 	return v->nids == 0 || bsearch(&id, v->ids, v->nids, sizeof(id), cmp_id) != NULL;
 }
 
-/* --timeline: of -n NAME [ID...], or of one LOGDIR; -o FILE. */
-static void check_timeline(const struct ps_opts *o)
+/* --timeline: of -n NAME [ID...], or of one LOGDIR (-L LOGDIR, or the
+ * one operand); -o FILE; -j N with a LOGDIR. */
+static void check_timeline(struct ps_opts *o)
 {
-	if (!o->timeline)
+	if (!o->timeline) {
+		if (o->logdir || o->jobs)
+			bad_usage("%s", "-L and -j go with --timeline");
 		return;
+	}
 	if (o->json || o->watch || o->follow || o->wait || o->rm || o->merge)
 		bad_usage("%s", "--timeline does not go with --json, -w, -f, --wait, --rm or "
 			  "--merge");
-	if (o->name)
+	if (o->name) {
+		if (o->logdir || o->jobs)
+			bad_usage("%s", "--timeline takes -n NAME or -L LOGDIR, not both (-j goes "
+				  "with -L: a table knows its -j)");
 		return;
-	if (o->ndirs != 1)
-		bad_usage("%s", "--timeline needs -n NAME or one log directory");
+	}
+	if (o->logdir && o->ndirs)
+		bad_usage("unexpected argument '%s' (the log directory is -L LOGDIR)",
+			  o->dirs[0]);
+	if (!o->logdir && o->ndirs != 1)
+		bad_usage("%s", "--timeline needs -n NAME or -L LOGDIR");
 	if (o->uid_given)
-		bad_usage("%s", "--timeline LOGDIR takes no other option than -o");
-	if (o->dirs[0][0] == '-')
+		bad_usage("%s", "--timeline -L LOGDIR takes no other option than -j and -o");
+	if (!o->logdir && o->dirs[0][0] == '-')
 		bad_usage("options go before the log directory: '%s'", o->dirs[0]);
+	if (!o->logdir)
+		o->logdir = o->dirs[0];
 }
 
 static void check_merge(const struct ps_opts *o, unsigned state_given)
@@ -264,7 +293,7 @@ static void check_merge(const struct ps_opts *o, unsigned state_given)
 			bad_usage("options go before the log directories: '%s'", o->dirs[i]);
 }
 
-static void check_modes(const struct ps_opts *o, unsigned state_given)
+static void check_modes(struct ps_opts *o, unsigned state_given)
 {
 	check_merge(o, state_given);
 	check_timeline(o);
@@ -292,7 +321,7 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 	o->watch_ms = WATCH_DEFAULT_MS;
 	/* '+': no permutation, so the argument after an optional SEC is safe to
 	 * inspect, and operands (--merge's only) come after every option. */
-	while ((c = getopt_long(argc, argv, "+n:u:w::fho:", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+n:u:w::fho:L:j:", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (os_run_name_check(optarg))
@@ -335,6 +364,14 @@ void ps_opts_parse(int argc, char **argv, struct ps_opts *o)
 			break;
 		case 'o':
 			o->out_dir = optarg;
+			break;
+		case 'L':
+			if (optarg[0] == '\0')
+				bad_usage("%s", "-L: an empty log directory name");
+			o->logdir = optarg;
+			break;
+		case 'j':
+			o->jobs = parse_jobs(optarg);
 			break;
 		case 'h':
 			usage();
