@@ -358,12 +358,24 @@ static int load_queue_tasks(struct load_ctx *c)
 		uint32_t len = 0, seq = atomic_load_explicit(&((struct os_slot *)s)->seq,
 						    memory_order_acquire);
 
-		/* Being reused, or its writer stuck: not shown.  After a few
-		 * stuck ones, an odd sequence is taken as stuck at once. */
+		if ((c->why = os_queue_slot_check(c->t->hdr, i))) {
+			err = -EPROTO;
+			break;
+		}
+		/* Its writer is in a section (a worker slowed down, a slot
+		 * being reused) or stuck: shown busy, as a batch's slot is,
+		 * with what is atomic on its own.  After a few stuck ones, an
+		 * odd sequence is taken as stuck at once. */
 		if (((seq & 1u) && c->busy >= PATIENT_SLOTS) ||
 		    os_slot_snapshot_command(c->t, s, &k->v, cmd, &len) < 0) {
+			memset(&k->v, 0, sizeof(k->v));
+			k->v.id = __atomic_load_n(&s->id, __ATOMIC_RELAXED);
+			k->v.state = atomic_load_explicit(&((struct os_slot *)s)->state,
+							  memory_order_acquire);
+			k->v.exit_code = -1;
+			k->busy = 1;
+			len = 0;
 			c->busy++;
-			continue;
 		}
 		if (k->v.id == 0)
 			continue;

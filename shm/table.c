@@ -298,7 +298,7 @@ int os_table_open(uid_t uid, const char *name, struct os_table *out, const char 
 	out->slots = (struct os_slot *)((char *)base + OS_HEADER_SIZE);
 	out->size = (size_t)st.st_size;
 	out->fd = fd;
-	*why = os_table_validate(base, out->size);
+	*why = os_table_validate_open(base, out->size);
 	if (*why) {
 		os_table_close(out);
 		return -EPROTO;

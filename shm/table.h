@@ -292,6 +292,16 @@ int os_table_is_live(const struct os_table *t);
  */
 const char *os_table_validate(const void *base, size_t size);
 
+/*
+ * What os_table_open checks: the same, but for a queue's table the header
+ * alone; a reader checks each queue slot with os_queue_slot_check before it
+ * reads it (slots are reused under it anyway).
+ */
+const char *os_table_validate_open(const void *base, size_t size);
+
+/* Slot I of a queue's validated header H: NULL, or what is wrong with it. */
+const char *os_queue_slot_check(const struct os_header *h, uint32_t i);
+
 /* The command of slot S, or NULL if its offsets are out of bounds. */
 const char *os_slot_command(const struct os_table *t, const struct os_slot *s, uint32_t *len);
 

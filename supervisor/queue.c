@@ -101,8 +101,7 @@ int queue_open(const struct run *r)
 	return r->queue.on && atomic_load(&r->table->hdr->queue_open) && !r->stop_signal;
 }
 
-/* Why an add of N tasks cannot be taken now, or QUEUE_OK. */
-static enum queue_status refusal(const struct run *r, uint32_t n)
+enum queue_status queue_refusal(const struct run *r, uint32_t n)
 {
 	const struct queue *q = &r->queue;
 
@@ -121,7 +120,7 @@ enum queue_status queue_add(struct run *r, uint32_t n, char **cmds, const uint32
 {
 	struct queue *q = &r->queue;
 	struct os_header *h = r->table->hdr;
-	enum queue_status why = refusal(r, n);
+	enum queue_status why = queue_refusal(r, n);
 	uint32_t first = atomic_load(&h->next_id);
 	int err;
 

@@ -29,6 +29,7 @@ struct queue_client {
 	char **cmds;             /* staged commands, malloc'd */
 	uint32_t *lens;
 	uint32_t room;
+	int committed;           /* its COMMIT came: answered after this round */
 };
 
 /* A FIFO of slot indices, at most the table's slots. */

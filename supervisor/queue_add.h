@@ -20,6 +20,9 @@ struct run;
 enum queue_status queue_add(struct run *r, uint32_t n, char **cmds, const uint32_t *lens,
 			    uint32_t *first_id);
 
+/* Why an add of N tasks cannot be taken now, or QUEUE_OK. */
+enum queue_status queue_refusal(const struct run *r, uint32_t n);
+
 /* Bind the endpoint and publish its key in the header: 0 or -errno. */
 int queue_listen(struct run *r);
 

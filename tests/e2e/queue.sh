@@ -87,8 +87,13 @@ started() {
 
 # wait_started NAME ID SEC: wait until task ID of run NAME is RUNNING or IDLE
 wait_started() {
-	wait_for "started $1 $2" "$3" ||
-		fail "task $2 of $1: still $(task_field "$1" "$2" state) after $3 s, not RUNNING or IDLE"
+	wait_for "started $1 $2" $(($3 * SLOW)) ||
+		fail "task $2 of $1: still $(task_field "$1" "$2" state) after $(($3 * SLOW)) s, not RUNNING or IDLE"
+}
+
+# run_dead NAME: no process of run NAME holds its table any more
+run_dead() {
+	psx -n "$1" --json 2>/dev/null | grep -q '"alive":false'
 }
 
 # count WORD FILE: lines of FILE that are exactly WORD
@@ -304,6 +309,9 @@ kill -KILL "$SUP_PID"
 assert_eq "0 4" "$CTL_RC $CTL_OUT" "kill: add 4, the last before the SIGKILL ($CTL_ERR)"
 wait_gone "$SUP_PID" 10
 assert_no_survivors "$RUN" 10
+# the killed run's last worker (under a wrapper, slower to go) lets go of
+# the table's lock: only then can a new supervisor take the name
+wait_for "run_dead $RUN" $((10 * SLOW)) || fail "the killed run still holds its table"
 assert_eq "4"$'\t'"echo four >>'$K'; $(gate_wait "$GK")" "$(sed -n 4p "$LOG/queue" 2>&1)" \
 	"the task added just before the SIGKILL is in LOGDIR/queue"
 assert_eq 0 "$(count four "$K")" "task 4 had not started before the SIGKILL (-j 2)"
