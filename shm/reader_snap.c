@@ -358,6 +358,7 @@ static int load_queue_tasks(struct load_ctx *c)
 		uint32_t len = 0, seq = atomic_load_explicit(&((struct os_slot *)s)->seq,
 						    memory_order_acquire);
 
+		memset(k, 0, sizeof(*k)); /* an entry left by a slot skipped */
 		if ((c->why = os_queue_slot_check(c->t->hdr, i))) {
 			err = -EPROTO;
 			break;
