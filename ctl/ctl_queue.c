@@ -140,36 +140,52 @@ int ctl_queue_reply(struct ctl_queue *q, struct queue_msg *m)
 /* One connection, one request (the ADDs then a COMMIT, or a CLOSE), one
  * reply.  0 with the reply in *M, or -errno; *SENT tells whether the
  * request went out whole (an error after that leaves its fate unknown). */
+/* Turned away: a BUSY reply, or the connection closed on records the
+ * supervisor never read (ECONNRESET, EPIPE).  It reads a request whole
+ * before it takes it, so a request it closed on unread was not taken. */
+static int turned_away(int err, struct queue_msg *m)
+{
+	if (err != -ECONNRESET && err != -EPIPE)
+		return err;
+	*m = (struct queue_msg){ .type = QUEUE_REPLY, .a = QUEUE_BUSY };
+	return 0;
+}
+
+/*
+ * One connection: the whole request at once (the ADDs then a COMMIT, or a
+ * CLOSE), without waiting for the supervisor's first word, then its READY
+ * (or BUSY) and its one reply.  0 with the reply (or BUSY) in *M, or
+ * -errno; *SENT tells whether the request went out whole, when an error
+ * after that leaves its fate unknown.
+ */
 static int request_once(struct ctl_queue *q, uint32_t n, char *const *cmds,
 			const uint32_t *lens, struct queue_msg *m, int *sent)
 {
-	struct queue_msg add = { .type = QUEUE_ADD };
+	struct queue_msg add = { .type = QUEUE_ADD }, last;
 	int err = ctl_queue_connect(q);
 
 	*sent = 0;
-	if (!err)
-		err = greeting(q, m);
-	if (!err && m->type == QUEUE_REPLY) { /* BUSY: nothing was sent */
-		close(q->fd);
-		q->fd = -1;
-		return 0;
-	}
 	for (uint32_t i = 0; !err && i < n; i++) {
 		add.a = lens[i];
 		err = ctl_queue_send(q, &add, cmds[i]);
 	}
 	if (!err) {
-		*m = n ? (struct queue_msg){ .type = QUEUE_COMMIT, .a = n }
-		       : (struct queue_msg){ .type = QUEUE_CLOSE };
-		err = ctl_queue_send(q, m, NULL);
+		last = n ? (struct queue_msg){ .type = QUEUE_COMMIT, .a = n }
+			 : (struct queue_msg){ .type = QUEUE_CLOSE };
+		err = ctl_queue_send(q, &last, NULL);
 	}
 	*sent = !err;
 	if (!err)
+		err = greeting(q, m);
+	if (!err && m->type == QUEUE_READY)
 		err = ctl_queue_reply(q, m);
-	close(q->fd);
-	q->fd = -1;
 	if (!err && m->type != QUEUE_REPLY)
 		err = -EPROTO; /* a second READY */
+	err = turned_away(err, m);
+	if (!err && m->a == QUEUE_BUSY)
+		*sent = 0;
+	close(q->fd);
+	q->fd = -1;
 	return err;
 }
 
