@@ -83,7 +83,9 @@ printf '%s\n' "$GATE; echo one" "$GATE; echo two" "$GATE; echo three" >"$SANDBOX
 start_bg -j 3 -n "$RUN" -L "$LOG" --metrics "$SANDBOX/int.prom" "$SANDBOX/int.tasks" \
 	>"$SANDBOX/int.out" 2>"$SANDBOX/int.err"
 wait_table "$RUN" "$SUP_PID" 10
-wait_state "$RUN" 3 RUNNING 10
+for t in 1 2 3; do # their workers start in any order
+	wait_state "$RUN" $t RUNNING $((10 * SLOW))
+done
 ctl -n "$RUN" interrupt 2
 assert_eq 0 "$CTL_RC" "interrupt 2: exit status ($CTL_ERR)"
 assert_eq INTERRUPTED "$(task_field "$RUN" 2 state)" "task 2 is INTERRUPTED when interrupt returns"

@@ -362,12 +362,16 @@ assert_eq 4 "$(run_field "$RUN" total)" "queue full: nothing added"
 gate_open "$GS"
 ps_run -n "$RUN" --wait=30 1 2 3 4
 assert_eq 0 "$PS_RC" "tasks 1..4 complete ($PS_ERR)"
+# their slots are free once the supervisor has reaped their workers and
+# logged them (a moment after the COMPLETED that --wait saw)
+wait_for '[ "$(joblog_count "$LOG")" -ge 4 ]' $((10 * SLOW)) || fail "tasks 1..4 not in the job log"
 for i in 5 6 7 8; do
 	ctl -n "$RUN" add -- "echo $i >>'$S'"
 	assert_eq "0 $i" "$CTL_RC $CTL_OUT" "size: add $i into a finished task's slot ($CTL_ERR)"
 done
 ps_run -n "$RUN" --wait=30 5 6 7 8
 assert_eq 0 "$PS_RC" "tasks 5..8 complete ($PS_ERR)"
+wait_for '[ "$(joblog_count "$LOG")" -ge 8 ]' $((10 * SLOW)) || fail "tasks 5..8 not in the job log"
 for i in 9 10; do
 	ctl -n "$RUN" add -- "echo $i >>'$S'"
 	assert_eq "0 $i" "$CTL_RC $CTL_OUT" "size: add $i ($CTL_ERR)"
