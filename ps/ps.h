@@ -97,6 +97,9 @@ int ps_target_logged(const char *logdir, uint32_t id, struct os_slot_view *v, ch
 void ps_target_flush(void);
 
 /* ps_show.c / ps_show_json.c: one run. */
+/* The run's state in words: "alive", "alive, queue open", "done, exit 1",
+ * "dead: supervisor killed before the end", ...; BUF, returned. */
+const char *ps_run_status(const struct os_run *r, char *buf, size_t len);
 /* 1 if task K passes the view's filters (--state and task ids). */
 int ps_task_shown(const struct ps_view *v, const struct os_task *k);
 /* 1 if task K is IDLE and waiting for input now (part of IDLE, not a state

@@ -58,8 +58,7 @@ static int state_active(uint32_t st)
 	return st == OS_RUNNING || st == OS_IDLE;
 }
 
-/* "alive", "done, exit 1", "dead: supervisor killed", ... */
-static const char *run_status(const struct os_run *r, char *buf, size_t len)
+const char *ps_run_status(const struct os_run *r, char *buf, size_t len)
 {
 	if (r->run_state == OS_RUN_DONE)
 		snprintf(buf, len, "done, exit %d", (int)r->exit_status);
@@ -94,7 +93,7 @@ static void header_text(const struct os_run *r, char *buf, size_t len)
 		used = (int)(r->counts[OS_RUNNING] + r->counts[OS_IDLE]);
 	fmt_duration(elapsed, os_run_elapsed(r));
 	n = snprintf(buf, len, "run %s  supervisor %d  %s  jobs %d/%u  elapsed %s  tasks %u",
-		     r->name, (int)r->supervisor_pid, run_status(r, status, sizeof(status)),
+		     r->name, (int)r->supervisor_pid, ps_run_status(r, status, sizeof(status)),
 		     used, r->cap, elapsed, r->total);
 	for (uint32_t st = 0; st < OS_STATE_COUNT && n > 0 && (size_t)n < len; st++) {
 		char lower[16];

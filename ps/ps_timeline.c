@@ -133,20 +133,6 @@ static void warn_bad(const char *dir, uint32_t bad)
 
 /* ---------------------------------------------------------- from a table */
 
-/* "alive", "done, exit 1", "dead: supervisor killed", ... */
-static void run_status(char *buf, size_t len, const struct os_run *r)
-{
-	if (r->run_state == OS_RUN_DONE)
-		snprintf(buf, len, "done, exit %d", (int)r->exit_status);
-	else if (!r->alive)
-		snprintf(buf, len, "dead: supervisor killed before the end");
-	else if (r->run_state == OS_RUN_STOPPING)
-		snprintf(buf, len, "alive, stopping");
-	else if (r->queue)
-		snprintf(buf, len, "alive, queue %s", r->queue_open ? "open" : "closed");
-	else
-		snprintf(buf, len, "alive");
-}
 
 /*
  * The picture's end on the monotonic clock: the run's end, now while it is
@@ -232,7 +218,7 @@ static void from_table(struct ps_tl *t, const struct os_run *r, const struct ps_
 	int64_t end = run_end(t, r);
 
 	snprintf(t->name, sizeof(t->name), "%s", r->name);
-	run_status(t->status, sizeof(t->status), r);
+	ps_run_status(r, t->status, sizeof(t->status));
 	t->start_real_ns = r->start_real_ns;
 	t->span_ns = end - r->start_mono_ns;
 	t->cap = r->cap;

@@ -95,8 +95,8 @@ int steer_msg_decode(const unsigned char *buf, size_t len, struct steer_msg *m,
 	return *why ? -EPROTO : 0;
 }
 
-void steer_address(uid_t uid, const uint64_t key[2], struct sockaddr_un *addr,
-		   socklen_t *len)
+void steer_named_address(const char *kind, uid_t uid, const uint64_t key[2],
+			 struct sockaddr_un *addr, socklen_t *len)
 {
 	int n;
 
@@ -105,7 +105,13 @@ void steer_address(uid_t uid, const uint64_t key[2], struct sockaddr_un *addr,
 	/* Abstract: sun_path[0] is NUL and the name is the bytes after it,
 	 * without a terminating NUL.  Nothing on disk to leave behind. */
 	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-		     "oneshot.steer.%u.%016llx%016llx", (unsigned)uid,
+		     "oneshot.%s.%u.%016llx%016llx", kind, (unsigned)uid,
 		     (unsigned long long)key[0], (unsigned long long)key[1]);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+void steer_address(uid_t uid, const uint64_t key[2], struct sockaddr_un *addr,
+		   socklen_t *len)
+{
+	steer_named_address("steer", uid, key, addr, len);
 }

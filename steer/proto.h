@@ -60,6 +60,10 @@ void steer_msg_encode(const struct steer_msg *m, unsigned char out[STEER_MSG_SIZ
 int steer_msg_decode(const unsigned char *buf, size_t len, struct steer_msg *m,
 		     const char **why);
 
+/* The abstract address "oneshot.KIND.UID.KEY" (KIND a short word). */
+void steer_named_address(const char *kind, uid_t uid, const uint64_t key[2],
+			 struct sockaddr_un *addr, socklen_t *len);
+
 /* The endpoint of run owner UID with KEY, as a bindable address. */
 void steer_address(uid_t uid, const uint64_t key[2], struct sockaddr_un *addr,
 		   socklen_t *len);

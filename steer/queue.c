@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "steer/proto.h"
 #include "steer/queue.h"
 
 static void put32(unsigned char *p, uint32_t v)
@@ -103,13 +104,5 @@ int queue_msg_decode(const unsigned char *buf, size_t len, struct queue_msg *m,
 void queue_address(uid_t uid, const uint64_t key[2], struct sockaddr_un *addr,
 		   socklen_t *len)
 {
-	int n;
-
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	/* Abstract, as the steering endpoints: nothing on disk. */
-	n = snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-		     "oneshot.queue.%u.%016llx%016llx", (unsigned)uid,
-		     (unsigned long long)key[0], (unsigned long long)key[1]);
-	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+	steer_named_address("queue", uid, key, addr, len);
 }

@@ -42,12 +42,13 @@ wait_output() {
 		fail "task $2 of $1: wrote $(task_field "$1" "$2" bytes) bytes after $4 s, not $3"
 }
 
-# endpoint PID: the abstract names of the unix sockets process PID holds
-# open that are steering endpoints (from /proc/net/unix by inode).
+# endpoint PID [KIND]: the abstract names of the unix sockets process PID
+# holds open that are oneshot endpoints of KIND (steer, the default: a
+# worker's; queue: a queue supervisor's), from /proc/net/unix by inode.
 endpoint() {
-	"$PYTHON" - "$1" <<'PY'
+	"$PYTHON" - "$1" "${2:-steer}" <<'PY'
 import os, sys
-pid = sys.argv[1]
+pid, kind = sys.argv[1], sys.argv[2]
 inodes = set()
 for fd in os.listdir("/proc/%s/fd" % pid):
     try:
@@ -58,7 +59,7 @@ for fd in os.listdir("/proc/%s/fd" % pid):
         inodes.add(link[8:-1])
 for line in open("/proc/net/unix").read().splitlines()[1:]:
     f = line.split()
-    if len(f) >= 8 and f[6] in inodes and f[7].startswith("@oneshot.steer."):
+    if len(f) >= 8 and f[6] in inodes and f[7].startswith("@oneshot.%s." % kind):
         print(f[7][1:])
 PY
 }

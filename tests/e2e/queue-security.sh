@@ -204,25 +204,9 @@ else:
 PY
 chmod 0644 "$QCLIENT"
 
-# queue_endpoint PID: the abstract names of the queue endpoints process PID
-# holds open (from /proc/net/unix by the inodes of its sockets).
+# queue_endpoint PID: the queue endpoint process PID holds open
 queue_endpoint() {
-	"$PYTHON" - "$1" <<'PY'
-import os, sys
-pid = sys.argv[1]
-inodes = set()
-for fd in os.listdir("/proc/%s/fd" % pid):
-    try:
-        link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
-    except OSError:
-        continue
-    if link.startswith("socket:["):
-        inodes.add(link[8:-1])
-for line in open("/proc/net/unix").read().splitlines()[1:]:
-    f = line.split()
-    if len(f) >= 8 and f[6] in inodes and f[7].startswith("@oneshot.queue."):
-        print(f[7][1:])
-PY
+	endpoint "$1" queue
 }
 
 # sockets PID: how many sockets process PID holds open
