@@ -336,3 +336,14 @@ int fmt_iso8601_parse(const char *text, int64_t *ns)
 	*ns = (int64_t)secs * 1000000000 + frac;
 	return 0;
 }
+
+int fmt_digits(uint64_t v)
+{
+	int n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}

@@ -74,4 +74,7 @@ size_t fmt_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
  */
 size_t fmt_terminal_text(char *dst, const char *src, size_t len, size_t max_cols, int utf8);
 
+/* Decimal digits of V (1 for 0): a column's width. */
+int fmt_digits(uint64_t v);
+
 #endif

@@ -48,6 +48,8 @@ struct joblog_line {
 	uint32_t seq, state, attempt, reason;
 	int exit_code, term_signal;
 	int64_t start_ns, runtime_ns; /* Starttime (realtime), JobRuntime */
+	int64_t end_ns;       /* start_ns + runtime_ns, saturated (a job log
+			       * may be anyone's: never wrapped) */
 	uint64_t received;    /* Receive: bytes of output */
 	const char *head;     /* Starttime ... Attempt, as written */
 	size_t head_len;

@@ -21,14 +21,13 @@ static void fill_view(const struct joblog_line *l, struct os_slot_view *v)
 	v->attempt = l->attempt;
 	v->exit_code = l->exit_code;
 	v->term_signal = l->term_signal;
-	/* The file may be anyone's: times are saturated, never wrapped. */
-	int64_t runtime = l->runtime_ns < INT64_MAX - 1 ? l->runtime_ns : INT64_MAX - 1;
-
 	v->start_real_ns = l->start_ns;
-	v->end_real_ns = l->start_ns <= INT64_MAX - runtime ? l->start_ns + runtime : INT64_MAX;
-	/* Only the difference of the monotonic times is ever shown. */
+	v->end_real_ns = l->end_ns;
+	/* Only the difference of the monotonic times is ever shown (the end
+	 * saturated, as end_ns is). */
 	v->start_mono_ns = 1;
-	v->end_mono_ns = 1 + runtime;
+	v->end_mono_ns = 1 + (l->end_ns - l->start_ns < INT64_MAX - 1 ? l->end_ns - l->start_ns
+								     : INT64_MAX - 1);
 	v->output_mono_ns = v->start_mono_ns;
 	v->output_bytes = l->received;
 }

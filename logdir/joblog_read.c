@@ -152,6 +152,8 @@ int joblog_line_parse(const char *line, size_t len, enum joblog_layout layout,
 		BAD("empty Host");
 	if (seconds(f[2], END(2), &out->start_ns) || seconds(f[3], END(3), &out->runtime_ns))
 		BAD("bad Starttime or JobRuntime");
+	out->end_ns = out->start_ns <= INT64_MAX - out->runtime_ns ? out->start_ns + out->runtime_ns
+								  : INT64_MAX;
 	if (number(f[4], END(4), UINT64_MAX / 10, &bytes) ||
 	    number(f[5], END(5), UINT64_MAX / 10, &out->received))
 		BAD("bad Send or Receive");

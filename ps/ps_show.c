@@ -134,17 +134,6 @@ static size_t exit_text(char *buf, const struct os_task *k)
 	return (size_t)n;
 }
 
-static int digits(uint64_t v)
-{
-	int n = 1;
-
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
-	return n;
-}
-
 struct widths {
 	int id, pid, exit;
 	int attempt; /* TRY column ("2/3"), 0 when the run has no --retries */
@@ -154,18 +143,18 @@ static void measure(const struct os_run *r, const struct ps_view *v, struct widt
 {
 	char buf[EXIT_TEXT_MAX];
 
-	w->id = digits(r->total) > 2 ? digits(r->total) : 2;
+	w->id = fmt_digits(r->total) > 2 ? fmt_digits(r->total) : 2;
 	w->pid = 3;
 	w->exit = 4;
-	w->attempt = r->retries ? 1 + 2 * digits((uint64_t)r->retries + 1) : 0; /* "N/M" */
+	w->attempt = r->retries ? 1 + 2 * fmt_digits((uint64_t)r->retries + 1) : 0; /* "N/M" */
 	for (uint32_t i = 0; i < r->ntasks; i++) {
 		const struct os_task *k = &r->tasks[i];
 		int n;
 
 		if (!ps_task_shown(v, k))
 			continue;
-		if (k->v.task_pid > 0 && digits((uint64_t)k->v.task_pid) > w->pid)
-			w->pid = digits((uint64_t)k->v.task_pid);
+		if (k->v.task_pid > 0 && fmt_digits((uint64_t)k->v.task_pid) > w->pid)
+			w->pid = fmt_digits((uint64_t)k->v.task_pid);
 		n = (int)exit_text(buf, k);
 		if (n > w->exit)
 			w->exit = n;

@@ -81,7 +81,7 @@ static struct ps_tl_bar *new_bar(struct ps_tl *t, size_t *room)
 static void line_bar(struct ps_tl_bar *b, const struct joblog_line *l)
 {
 	b->t0 = l->start_ns;
-	b->t1 = add_sat(l->start_ns, l->runtime_ns);
+	b->t1 = l->end_ns;
 	b->id = l->seq;
 	b->state = l->state;
 	b->reason = l->reason;

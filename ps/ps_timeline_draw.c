@@ -62,17 +62,6 @@ struct box {
 	double x, y, w, h;
 };
 
-static int digits(uint64_t v)
-{
-	int n = 1;
-
-	while (v >= 10) {
-		v /= 10;
-		n++;
-	}
-	return n;
-}
-
 static void geometry(const struct ps_tl *t, struct geo *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -184,7 +173,7 @@ static void legend_entry(FILE *f, double *x, const char *cls, const char *word, 
 		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"71\" width=\"11\" height=\"11\"/>", cls,
 			*x);
 	fprintf(f, "<text class=\"key\" x=\"%.1f\" y=\"81\">%s %u</text>\n", *x + 15, word, n);
-	*x += 15 + (strlen(word) + (size_t)digits(n) + 1) * 7.5 + 16;
+	*x += 15 + (strlen(word) + (size_t)fmt_digits(n) + 1) * 7.5 + 16;
 }
 
 static void legend(FILE *f, const struct ps_tl *t)
@@ -411,10 +400,10 @@ static int slow_inside(const struct ps_tl_bar *b, const struct box *x, const str
 static void bar_label(FILE *f, const struct ps_tl_bar *b, const struct box *x,
 		      const struct geo *g)
 {
-	double need = (digits(b->id) + (b->attempt > 1 ? 2.5 + digits(b->attempt) : 0)) *
+	double need = (fmt_digits(b->id) + (b->attempt > 1 ? 2.5 + fmt_digits(b->attempt) : 0)) *
 		      TL_CHAR_W + 6;
 	int id = x->w >= need;
-	int mark = b->attempt > 1 && x->w >= (1.5 + digits(b->attempt)) * TL_CHAR_W + 4;
+	int mark = b->attempt > 1 && x->w >= (1.5 + fmt_digits(b->attempt)) * TL_CHAR_W + 4;
 
 	if (x->h < 11 || (!id && !mark) || slow_inside(b, x, g))
 		return;

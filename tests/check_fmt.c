@@ -98,6 +98,16 @@ static const char *term(const char *src, size_t len, size_t cols, int utf8)
 
 /* ------------------------------------------------------- JSON escaping */
 
+START_TEST(test_digits)
+{
+	ck_assert_int_eq(fmt_digits(0), 1);
+	ck_assert_int_eq(fmt_digits(9), 1);
+	ck_assert_int_eq(fmt_digits(10), 2);
+	ck_assert_int_eq(fmt_digits(4294967295u), 10);
+	ck_assert_int_eq(fmt_digits(UINT64_MAX), 20);
+}
+END_TEST
+
 START_TEST(test_json_plain)
 {
 	ck_assert_str_eq(ESC(""), "");
@@ -365,6 +375,7 @@ Suite *make_fmt_suite(void)
 	TCase *json = tcase_create("json");
 	TCase *fmt = tcase_create("format");
 
+	tcase_add_test(json, test_digits);
 	tcase_add_test(json, test_json_plain);
 	tcase_add_test(json, test_json_quotes_backslash);
 	tcase_add_test(json, test_json_control);
